@@ -1,0 +1,170 @@
+/**
+ * The plugin contract of runtime-env.
+ *
+ * A sink is a plain object that says which custom node it serves, which file it writes there, in which
+ * format, and which variables go into it. Sinks hold no code that touches files or the environment:
+ * the runner resolves every variable, validates it, renders the file and writes it safely. That keeps
+ * every sink testable, auditable (`runtime-env list`) and unable to leak a value by accident.
+ *
+ * @example
+ * ```ts
+ * import { defineSink } from '@runtime-env/core';
+ *
+ * export default defineSink({
+ *   name: 'eden_comfy_pipelines',
+ *   nodes: ['eden_comfy_pipelines'],
+ *   variables: {
+ *     OPENAI_API_KEY: { required: true },
+ *   },
+ * });
+ * ```
+ */
+
+/** Readers a dotenv file must be read identically by. */
+export type DotenvReader =
+  /** python-dotenv's `load_dotenv` / `dotenv_values`, with interpolation on (its default). */
+  | 'python-dotenv'
+  /** npm `dotenv`'s `parse` (and so `config`). */
+  | 'node-dotenv'
+  /** POSIX shell: `set -a; . ./.env; set +a`. */
+  | 'bash'
+  /** `docker run --env-file`: the value is everything after the first `=`, verbatim, on one line. */
+  | 'docker';
+
+/** How a sink's file is rendered. The string forms take each format's defaults. */
+export type FormatSpec =
+  | 'dotenv'
+  | 'ini'
+  | 'json'
+  | {
+      type: 'dotenv';
+      /**
+       * Every reader that must decode each value to the identical string. A value that no spelling
+       * carries to all of them is refused, naming the key.
+       * @default ['python-dotenv']
+       */
+      readers?: readonly DotenvReader[];
+    }
+  | {
+      type: 'ini';
+      /**
+       * The section the keys are set in (configparser reads `[default]` as an ordinary section).
+       * @default 'default'
+       */
+      section?: string;
+    }
+  | {
+      type: 'json';
+      /**
+       * Merge the keys into an existing JSON object instead of replacing the file.
+       * @default false
+       */
+      merge?: boolean;
+    };
+
+/**
+ * When a variable is required.
+ * - `true`: always; a missing value fails the sink.
+ * - `{ when: { CLOUD_PROVIDER: 'azure' } }`: only while every listed key of the same sink resolves to
+ *   the given value (or one of the given values). Keys in `when` are output keys of this sink.
+ */
+export type Requirement = boolean | { when: Readonly<Record<string, string | readonly string[]>> };
+
+/** One key of the written file. */
+export interface VariableSpec {
+  /**
+   * Source variable names, tried in order; the first one that is set wins. For every name `N` the
+   * sources also look at `N_ENCODED` (strict base64), `N_FILE` (a path to read) and `--secrets-dir`/N.
+   * @default [the output key]
+   */
+  from?: readonly string[];
+  /**
+   * Decode the resolved value before it is written. `'base64'` is strict: the standard alphabet,
+   * canonical padding, no whitespace, and the result must be UTF-8 text.
+   */
+  decode?: 'base64';
+  /** @default false */
+  required?: Requirement;
+  /** Written when no source is set. A default is never treated as a secret. */
+  default?: string;
+  /**
+   * A secret's value is redacted from every log line and never shown by `plan`. Set `false` only for
+   * values that are safe to print, such as a region or a provider name.
+   * @default true
+   */
+  secret?: boolean;
+  /** The value must be one of these (compared exactly, after `transform`). */
+  allowed?: readonly string[];
+  /**
+   * Turns the resolved value into what is written, or throws an `Error` that says what is allowed.
+   * The message must not contain the value: it is shown to operators and logged.
+   * @example (value) => { if (!/^\d+$/.test(value)) throw new Error('must be a port number'); return value; }
+   */
+  transform?: (value: string) => string;
+}
+
+/** What a sink's `file` function is given to choose its target. */
+export interface TargetContext {
+  /** Absolute path of the ComfyUI root. */
+  readonly comfyuiDir: string;
+  /** Absolute path of the custom node directory the sink applies to. */
+  readonly nodeDir: string;
+  /** Read a UTF-8 file relative to `comfyuiDir`; `undefined` when it does not exist. */
+  readText(relativePath: string): string | undefined;
+  /** Whether a path relative to `comfyuiDir` exists (without following a final symlink). */
+  exists(relativePath: string): boolean;
+}
+
+/** Where a sink writes, when it has to look at the installed node to know. */
+export interface TargetChoice {
+  /** Relative to `relativeTo`; may not leave that directory. */
+  path: string;
+  /** @default 'node' */
+  relativeTo?: 'node' | 'comfyui';
+  /** Why this location was chosen; shown by `plan` and `list`. */
+  reason?: string;
+}
+
+/** Run order tier. Sinks run by tier, then by `dependencies`, then by name. */
+export type Tier = 'pre' | 'normal' | 'post';
+
+/** A plugin that writes one file into each installed custom node it serves. */
+export interface SecretSink {
+  /** Unique among the installed sinks; used by `--only`, `--skip` and `dependencies`. */
+  readonly name: string;
+  /**
+   * Directory names under `custom_nodes/` this sink serves. Each one that exists gets the file; when
+   * none exists the sink is skipped (not failed) with that reason.
+   */
+  readonly nodes: readonly string[];
+  /**
+   * The file to write, relative to the node directory (or to the ComfyUI root with
+   * `relativeTo: 'comfyui'`). A function chooses it from what is installed.
+   * @default '.env'
+   */
+  readonly file?: string | ((context: TargetContext) => TargetChoice);
+  /** @default 'node' */
+  readonly relativeTo?: 'node' | 'comfyui';
+  /** @default 'dotenv' (read by python-dotenv) */
+  readonly format?: FormatSpec;
+  /** Output keys, in the order they are written. */
+  readonly variables: Readonly<Record<string, VariableSpec>>;
+  /**
+   * Comment lines written at the top of the file (without the comment marker). When given, a
+   * `Generated at: <ISO-8601 time>` line follows them; that line is ignored when deciding whether the
+   * file changed. Formats without comments (json) leave the header out.
+   */
+  readonly header?: readonly string[];
+  /** @default 'normal' */
+  readonly order?: Tier;
+  /** Sinks that must run before this one; a missing one is a configuration error. */
+  readonly dependencies?: readonly string[];
+}
+
+/**
+ * Identity helper that gives a sink object full type checking and inference.
+ * @example export default defineSink({ name: 'x', nodes: ['x'], variables: { HF_TOKEN: {} } });
+ */
+export function defineSink<const T extends SecretSink>(sink: T): T {
+  return sink;
+}

@@ -1,0 +1,32 @@
+import * as nodeFs from 'node:fs';
+
+/**
+ * The file-system calls runtime-env makes, injected so tests can make any of them fail (EACCES,
+ * ENOSPC…) even when running as root, which ignores permissions. Synchronous on purpose: the CLI does
+ * one thing at a time on the critical path of a container start, and sync calls are the cheapest.
+ */
+export type FileSystem = Pick<
+  typeof nodeFs,
+  | 'closeSync'
+  | 'existsSync'
+  | 'fchmodSync'
+  | 'fchownSync'
+  | 'fstatSync'
+  | 'fsyncSync'
+  | 'lstatSync'
+  | 'mkdirSync'
+  | 'openSync'
+  | 'readFileSync'
+  | 'readdirSync'
+  | 'readlinkSync'
+  | 'realpathSync'
+  | 'renameSync'
+  | 'rmSync'
+  | 'statSync'
+  | 'statfsSync'
+  | 'symlinkSync'
+  | 'unlinkSync'
+  | 'writeSync'
+>;
+
+export const realFileSystem: FileSystem = nodeFs;
