@@ -195,13 +195,15 @@ function ensureDirectories(fs: FileSystem, target: Target): void {
     try {
       fs.mkdirSync(directory, { mode: DIRECTORY_MODE });
     } catch (error) {
-      if (errnoCode(error) === 'EEXIST') continue; // checked by locate (or a concurrent runner made it)
+      if (errnoCode(error) === 'EEXIST') continue; // checked below
       throw writeFailed(target, `creating directory ${nodePath.basename(directory)}`, error);
     }
     withFile(fs, target, directory, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW, 'setting directory mode', (fd) =>
       fs.fchmodSync(fd, DIRECTORY_MODE),
     );
   }
+  // A concurrent runner (or a node) may have made one of them since `locate` looked.
+  checkDirectories(fs, target.anchor, nodePath.dirname(target.path), target.display);
 }
 
 interface Existing {
@@ -326,7 +328,13 @@ function syncDirectory(fs: FileSystem, target: Target, directory: string): void 
 function removeStaleTempFiles(fs: FileSystem, target: Target): void {
   const directory = nodePath.dirname(target.path);
   const prefix = tempPrefix(target.path);
-  for (const name of fs.readdirSync(directory)) {
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch (error) {
+    throw writeFailed(target, 'listing the directory for stale temp files', error);
+  }
+  for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith(TEMP_SUFFIX)) continue;
     const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -TEMP_SUFFIX.length));
     const pid = Number(match?.[1]);
