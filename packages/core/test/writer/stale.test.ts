@@ -1,0 +1,63 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { realFileSystem } from '../../src/fs';
+import { writeFileSafely } from '../../src/writer';
+import { makeTree, request, tempFiles, type Tree } from './helpers';
+
+let tree: Tree;
+let child: ChildProcess | undefined;
+beforeEach(() => {
+  tree = makeTree();
+});
+afterEach(() => {
+  child?.kill();
+  child = undefined;
+  tree.cleanup();
+});
+
+function plantTemp(pid: number, name = '.env'): string {
+  const file = path.join(tree.nodeDir, `.${name}.${pid}.0a1b2c.runtime-env.tmp`);
+  fs.writeFileSync(file, 'SECRET=left-behind\n', { mode: 0o600 });
+  return path.basename(file);
+}
+
+/** A pid that just exited (spawnSync reaps it), as a killed runner's would be. */
+function deadPid(): number {
+  const pid = spawnSync(process.execPath, ['-e', '']).pid;
+  if (pid === undefined) throw new Error('could not spawn a child');
+  return pid;
+}
+
+test('removes a temp file left by a process that is gone', () => {
+  plantTemp(deadPid());
+
+  writeFileSafely(realFileSystem, request(tree));
+
+  expect(tempFiles(tree.nodeDir)).toEqual([]);
+});
+
+test('removes a temp file carrying our own pid, from an earlier attempt', () => {
+  plantTemp(process.pid);
+
+  writeFileSafely(realFileSystem, request(tree));
+
+  expect(tempFiles(tree.nodeDir)).toEqual([]);
+});
+
+test('keeps the temp file of a live process, which may be writing right now', () => {
+  child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  const name = plantTemp(child.pid!);
+
+  writeFileSafely(realFileSystem, request(tree));
+
+  expect(tempFiles(tree.nodeDir)).toEqual([name]);
+});
+
+test("keeps a dead process's temp file for another target", () => {
+  const name = plantTemp(deadPid(), 'config.ini');
+
+  writeFileSafely(realFileSystem, request(tree));
+
+  expect(tempFiles(tree.nodeDir)).toEqual([name]);
+});
