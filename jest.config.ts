@@ -22,6 +22,7 @@ const config: Config = {
   },
   moduleNameMapper: {
     '^@runtime-env/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@runtime-env/core/contract$': '<rootDir>/packages/core/src/contract.ts',
     '^@runtime-env/testing$': '<rootDir>/packages/testing/src/index.ts',
   },
   setupFiles: ['<rootDir>/jest.setup.ts'],

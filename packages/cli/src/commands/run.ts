@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import type { RunReport } from '@runtime-env/core';
+import type { CliContext } from '../context';
+import { addRunOptions, comfyuiDir, setUpRun, type RunFlags } from '../options';
+import { formatRunReport } from '../report';
+
+type Mode = 'run' | 'plan' | 'check';
+
+/** Runs the sinks (`run`) or only decides what they would do (`plan`, `check`); returns the exit code. */
+export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { report: RunReport; exitCode: number } {
+  const { runner, redactor } = setUpRun(flags, context);
+  const dryRun = mode !== 'run' || flags.dryRun === true;
+  const report = runner.run({ comfyuiDir: comfyuiDir(flags, context), dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner });
+  const text = flags.json ? `${JSON.stringify({ command: mode, ...report }, null, 2)}\n` : formatRunReport(report, mode, mode !== 'run');
+  context.stdout.write(redactor.redact(text));
+  return { report, exitCode: report.exitCode };
+}
+
+export function registerRunCommands(program: Command, context: CliContext, done: (code: number) => void): void {
+  addRunOptions(program.command('run').description('write every installed sink\'s file (the container start-up step)'))
+    .option('--dry-run', 'decide everything, write nothing')
+    .action((flags: RunFlags) => done(runSinks('run', flags, context).exitCode));
+  addRunOptions(program.command('plan').description('show what run would write, per sink and variable, with every value masked'))
+    .action((flags: RunFlags) => done(runSinks('plan', flags, context).exitCode));
+  addRunOptions(program.command('check').description('exit 0 only if every installed sink has what it requires and every value can be written'))
+    .action((flags: RunFlags) => done(runSinks('check', flags, context).exitCode));
+}

@@ -1,0 +1,16 @@
+import type { Writable } from 'node:stream';
+import type { Environment, FileSystem, Redactor } from '@runtime-env/core';
+
+/** Everything a command may touch of the outside world, handed in by the entry point. */
+export interface CliContext {
+  /** The process environment, read once by the entry point. */
+  env: Environment;
+  cwd: string;
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  fs: FileSystem;
+  /** The CLI package's directory: discovery starts from the project that installed it. */
+  cliDir: string;
+  /** Knows every secret value seen so far; everything printed passes through it. */
+  redactor: Redactor;
+}

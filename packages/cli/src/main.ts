@@ -1,0 +1,73 @@
+import { Command, CommanderError } from 'commander';
+import { ExitCode, Redactor, RuntimeEnvError } from '@runtime-env/core';
+import { registerListCommand } from './commands/list';
+import { registerRunCommands } from './commands/run';
+import type { CliContext } from './context';
+
+const exitCodesHelp = `
+Exit codes:
+  0   every applicable sink written, unchanged or skipped
+  1   a sink failed: missing or invalid input, a value its readers cannot carry, an unsafe or failed write
+  2   usage or configuration error: unknown flag, bad plugin, duplicate sink, missing dependency, cycle
+  70  internal error (a bug in runtime-env; please report it)
+`;
+
+/**
+ * The one place that turns outcomes into exit codes. Errors are printed by code and message only:
+ * messages never hold values, and they pass through redaction anyway.
+ */
+export async function main(argv: readonly string[], io: Omit<CliContext, 'redactor'>): Promise<number> {
+  const context: CliContext = { ...io, redactor: seededRedactor(io.env) };
+  let exitCode: number = ExitCode.ok;
+  const done = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('runtime-env')
+    .description('Writes the secret files of installed ComfyUI custom nodes from the environment, at container start.')
+    .version(VERSION, '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => context.stdout.write(text), writeErr: (text) => context.stderr.write(text) })
+    .showHelpAfterError('(run runtime-env --help for usage)')
+    .addHelpText('after', exitCodesHelp);
+  registerRunCommands(program, context, done);
+  registerListCommand(program, context, done);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, context, argv.includes('--json'));
+  }
+}
+
+function reportError(error: unknown, context: CliContext, json: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and version end through here too, with exit code 0.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.config;
+  }
+  const { redactor } = context;
+  if (error instanceof RuntimeEnvError) {
+    context.stderr.write(redactor.redact(`runtime-env: error ${error.code}: ${error.message}\n`));
+    if (json) context.stdout.write(`${redactor.redact(JSON.stringify({ error: error.toJSON() }, null, 2))}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  context.stderr.write(redactor.redact(`runtime-env: internal error: ${message}\n(set RUNTIME_ENV_LOG_LEVEL=debug for the stack)\n`));
+  if (context.env.RUNTIME_ENV_LOG_LEVEL === 'debug' && error instanceof Error && error.stack) context.stderr.write(`${redactor.redact(error.stack)}\n`);
+  return ExitCode.internal;
+}
+
+/**
+ * Before any sink resolves its variables, redaction knows the values of variables whose names look
+ * secret, so even an error raised during discovery cannot print one.
+ */
+function seededRedactor(env: CliContext['env']): Redactor {
+  const redactor = new Redactor();
+  for (const [name, value] of Object.entries(env)) if (value && SECRET_NAME.test(name)) redactor.add(value);
+  return redactor;
+}
+
+export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|_KEY$|_ENCODED$/i;
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';

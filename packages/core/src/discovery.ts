@@ -1,0 +1,153 @@
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import type { SecretSink } from './contract';
+import { ConfigError, errnoCode } from './errors';
+import type { FileSystem } from './fs';
+import { sinkProblems } from './validate';
+
+/** A sink and the package it came from, as `list` shows it. */
+export interface LoadedSink {
+  sink: SecretSink;
+  /** Package name, or the path given with `--plugin`. */
+  plugin: string;
+  version?: string;
+}
+
+export interface DiscoveryOptions {
+  fs: FileSystem;
+  /** The installing project: its dependencies are the candidates. None → only `plugins`. */
+  projectDir?: string;
+  /** `--plugin` paths: a package directory or a module file. */
+  plugins?: readonly string[];
+  cwd: string;
+}
+
+/** The package.json field that marks a package as holding sinks: `"runtimeEnv": { "sink": "./dist/index.js" }`. */
+export const MARKER_FIELD = 'runtimeEnv';
+const CLI_PACKAGE = '@runtime-env/cli';
+
+/**
+ * The project that installed runtime-env: the nearest directory at or above `fromDir` whose
+ * package.json depends on the CLI. Sinks are that project's dependencies, so what runs is what the
+ * image's package.json says, never whatever else lies in node_modules.
+ */
+export function findProjectDir(fs: FileSystem, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const manifest = readManifest(fs, path.join(dir, 'package.json'));
+    if (manifest && dependencyNames(manifest).includes(CLI_PACKAGE)) return dir;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Loads every sink of the project's marked dependencies and of `--plugin` paths. Reads only the
+ * package.json of declared dependencies (not all of node_modules). All problems are collected and
+ * thrown together, naming each package, so a broken image is fixed in one round.
+ */
+export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
+  const { fs } = options;
+  const loaded: LoadedSink[] = [];
+  const problems: string[] = [];
+
+  const candidates: Array<{ plugin: string; dir: string; explicit: boolean }> = [];
+  if (options.projectDir) {
+    const manifest = readManifest(fs, path.join(options.projectDir, 'package.json')) ?? {};
+    for (const name of dependencyNames(manifest)) {
+      candidates.push({ plugin: name, dir: path.join(options.projectDir, 'node_modules', name), explicit: false });
+    }
+  }
+  for (const given of options.plugins ?? []) {
+    candidates.push({ plugin: given, dir: path.resolve(options.cwd, given), explicit: true });
+  }
+
+  for (const { plugin, dir, explicit } of candidates) {
+    try {
+      const entry = pluginEntry(fs, dir, explicit);
+      if (!entry) continue;
+      for (const sink of loadSinks(entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
+    } catch (error) {
+      problems.push(error instanceof ConfigError ? error.message : `${plugin}: ${String(error)}`);
+    }
+  }
+
+  const seen = new Map<string, string>();
+  for (const { sink, plugin } of loaded) {
+    const first = seen.get(sink.name);
+    if (first !== undefined) problems.push(`Two sinks are named '${sink.name}': one in ${first}, one in ${plugin}`);
+    else seen.set(sink.name, plugin);
+  }
+
+  if (problems.length === 1) throw new ConfigError('PLUGIN_INVALID', problems[0]!);
+  if (problems.length > 1) throw new ConfigError('PLUGIN_INVALID', `${problems.length} plugin problems:\n- ${problems.join('\n- ')}`);
+  return loaded;
+}
+
+/** Checks sinks given directly (the test seam, and `runSink`), with the same errors as discovery. */
+export function checkSinks(sinks: readonly unknown[], plugin = 'sinks given directly'): LoadedSink[] {
+  return sinks.map((sink) => {
+    const problems = sinkProblems(sink);
+    if (problems.length) throw new ConfigError('PLUGIN_INVALID', `${plugin} is not a valid sink: ${problems.join('; ')}`, { plugin });
+    return { sink: sink as SecretSink, plugin };
+  });
+}
+
+function pluginEntry(fs: FileSystem, dir: string, explicit: boolean): { file: string; version?: string } | undefined {
+  const manifest = readManifest(fs, path.join(dir, 'package.json'));
+  if (!manifest) {
+    if (!explicit) return undefined;
+    if (!fs.existsSync(dir)) throw new ConfigError('PLUGIN_NOT_FOUND', `--plugin ${dir} does not exist`, { plugin: dir });
+    return { file: dir };
+  }
+  const marker = manifest[MARKER_FIELD];
+  if (marker === undefined && !explicit) return undefined;
+  const declared = typeof marker === 'object' && marker !== null && typeof (marker as { sink?: unknown }).sink === 'string' ? (marker as { sink: string }).sink : undefined;
+  const main = declared ?? (typeof manifest.main === 'string' ? manifest.main : 'index.js');
+  return { file: path.resolve(dir, main), version: typeof manifest.version === 'string' ? manifest.version : undefined };
+}
+
+function loadSinks(file: string, plugin: string): SecretSink[] {
+  let exported: unknown;
+  try {
+    // require() also loads ES modules without top-level await on the Node versions we support.
+    exported = createRequire(file)(file);
+  } catch (error) {
+    const reason = errnoCode(error) === 'MODULE_NOT_FOUND' ? `its module ${file} is missing (is it built?)` : `its module failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    throw new ConfigError('PLUGIN_LOAD_FAILED', `Plugin ${plugin}: ${reason}`, { plugin, cause: error });
+  }
+  const unwrapped = unwrapDefault(exported);
+  const sinks = Array.isArray(unwrapped) ? unwrapped : [unwrapped];
+  if (sinks.length === 0) throw new ConfigError('PLUGIN_INVALID', `Plugin ${plugin} exports no sink`, { plugin });
+  return checkSinks(sinks, `Plugin ${plugin}`).map((loaded) => loaded.sink);
+}
+
+function unwrapDefault(exported: unknown): unknown {
+  let value = exported;
+  // CommonJS output of `export default` and ESM namespaces both put the sink under `default`.
+  while (typeof value === 'object' && value !== null && 'default' in value && !('name' in value)) {
+    value = (value as { default: unknown }).default;
+  }
+  return value;
+}
+
+function readManifest(fs: FileSystem, file: string): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ConfigError('PLUGIN_INVALID', `${file} is not valid JSON`, { file });
+  }
+}
+
+function dependencyNames(manifest: Record<string, unknown>): string[] {
+  const names = new Set<string>();
+  for (const field of ['dependencies', 'optionalDependencies', 'devDependencies']) {
+    const deps = manifest[field];
+    if (typeof deps === 'object' && deps !== null) for (const name of Object.keys(deps)) names.add(name);
+  }
+  return [...names].sort();
+}

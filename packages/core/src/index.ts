@@ -1,0 +1,15 @@
+export * from './contract';
+export { createContainer, type ContainerOptions } from './container';
+export { checkSinks, discoverSinks, findProjectDir, MARKER_FIELD, type DiscoveryOptions, type LoadedSink } from './discovery';
+export { ConfigError, ExitCode, RuntimeEnvError, SinkError, errnoCode, type ErrorContext } from './errors';
+export { createFormat } from './formats';
+export { UnwritableValueError, type Format, type RenderRequest } from './formats/format';
+export { realFileSystem, type FileSystem } from './fs';
+export { createLogger, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger';
+export { orderLoaded, orderSinks } from './order';
+export { REDACTED, Redactor } from './redact';
+export { Runner, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
+export { Sources, type Environment, type Found, type SourceOptions } from './sources';
+export { CLOCK, ENV, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
+export { sinkProblems } from './validate';
+export type { VariableReport } from './variables';

@@ -1,0 +1,216 @@
+import * as path from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import type { SecretSink, TargetChoice, TargetContext } from './contract';
+import type { LoadedSink } from './discovery';
+import { ExitCode, RuntimeEnvError, SinkError } from './errors';
+import { createFormat } from './formats';
+import { UnwritableValueError } from './formats/format';
+import type { FileSystem } from './fs';
+import type { Logger } from './logger';
+import { orderLoaded } from './order';
+import type { Redactor } from './redact';
+import type { Sources } from './sources';
+import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
+import { type VariableReport, resolveVariables } from './variables';
+import { readExisting, resolveTarget, writeFileSafely } from './writer';
+
+export interface RunOptions {
+  /** Absolute path of the ComfyUI root. */
+  comfyuiDir: string;
+  /** Decide everything, write nothing (`plan`, `check`, `run --dry-run`). */
+  dryRun?: boolean;
+  /** A missing optional variable fails its sink too. */
+  strict?: boolean;
+  /** Run only these sinks (others are reported as skipped). */
+  only?: readonly string[];
+  skip?: readonly string[];
+  /** Owner of written files, e.g. the user ComfyUI runs as. */
+  owner?: { uid: number; gid: number };
+  /** @default 0o600 */
+  mode?: number;
+}
+
+export type FileStatus = 'written' | 'unchanged' | 'would-write';
+export type SinkStatus = FileStatus | 'skipped' | 'failed';
+
+export interface FileReport {
+  /** Relative to the ComfyUI root. */
+  path: string;
+  status: FileStatus;
+  format: string;
+  mode: string;
+  /** Why the sink chose this location, when it chose. */
+  reason?: string;
+}
+
+export interface ErrorReport {
+  code: string;
+  message: string;
+  variable?: string;
+  file?: string;
+}
+
+export interface SinkReport {
+  name: string;
+  plugin: string;
+  status: SinkStatus;
+  /** Why it was skipped. */
+  reason?: string;
+  files: FileReport[];
+  variables: VariableReport[];
+  errors: ErrorReport[];
+}
+
+export interface RunReport {
+  comfyuiDir: string;
+  dryRun: boolean;
+  exitCode: number;
+  sinks: SinkReport[];
+  counts: Record<SinkStatus, number>;
+}
+
+/**
+ * Runs every sink in order: applicable? resolve, validate, render, verify, write. A failing sink is
+ * reported and the others go on; nothing a sink does can stop the run or leak a value into the report.
+ */
+@injectable()
+export class Runner {
+  constructor(
+    @inject(SINKS) private readonly sinks: readonly LoadedSink[],
+    @inject(SOURCES) private readonly sources: Sources,
+    @inject(FS) private readonly fs: FileSystem,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(REDACTOR) private readonly redactor: Redactor,
+  ) {}
+
+  /** The sinks in run order. @throws ConfigError for a missing dependency or a cycle. */
+  ordered(): LoadedSink[] {
+    return orderLoaded(this.sinks);
+  }
+
+  run(options: RunOptions): RunReport {
+    const sinks = this.ordered();
+    for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
+      if (!sinks.some((loaded) => loaded.sink.name === name)) this.logger.warn(`--only/--skip names '${name}', which is not an installed sink`);
+    }
+    const reports = sinks.map((loaded) => this.runSink(loaded, options));
+    const counts: Record<SinkStatus, number> = { written: 0, unchanged: 0, 'would-write': 0, skipped: 0, failed: 0 };
+    for (const report of reports) counts[report.status] += 1;
+    const internal = reports.some((report) => report.errors.some((error) => error.code === 'INTERNAL_ERROR'));
+    const exitCode = internal ? ExitCode.internal : counts.failed > 0 ? ExitCode.sinkFailed : ExitCode.ok;
+    return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts };
+  }
+
+  private runSink({ sink, plugin }: LoadedSink, options: RunOptions): SinkReport {
+    const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
+    const skip = (reason: string) => {
+      this.logger.info(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
+      return Object.assign(report, { status: 'skipped', reason });
+    };
+    if (options.only?.length && !options.only.includes(sink.name)) return skip('not named by --only');
+    if (options.skip?.includes(sink.name)) return skip('named by --skip');
+
+    try {
+      const nodeDirs = this.installedNodeDirs(sink, options.comfyuiDir);
+      if (nodeDirs.length === 0) {
+        return skip(`its node is not installed (looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')})`);
+      }
+
+      const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
+      report.variables = resolved.report;
+      if (resolved.errors.length > 0) throw resolved.errors;
+      if (resolved.entries.length === 0) return skip('nothing to configure (none of its variables is set)');
+
+      const format = createFormat(sink.format);
+      const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
+      const seen = new Set<string>();
+      for (const nodeDir of nodeDirs) {
+        const target = this.chooseTarget(sink, nodeDir, options.comfyuiDir);
+        const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
+        const request = { root, comfyuiDir: options.comfyuiDir, path: target.path };
+        const absolute = resolveTarget(this.fs, request);
+        if (seen.has(absolute)) continue;
+        seen.add(absolute);
+        const file = path.relative(options.comfyuiDir, absolute);
+        let content: string;
+        try {
+          content = format.render({ entries: resolved.entries, header, existing: readExisting(this.fs, absolute, options.comfyuiDir) });
+        } catch (error) {
+          if (error instanceof UnwritableValueError) {
+            throw new SinkError('UNWRITABLE_VALUE', `cannot write ${error.key} to ${file}: ${error.reason}`, { variable: error.key, file });
+          }
+          throw error;
+        }
+        const mode = options.mode ?? 0o600;
+        const result = writeFileSafely(this.fs, { ...request, content, mode, owner: options.owner, dryRun: options.dryRun });
+        report.files.push({ path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason });
+        this.logger.info(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });
+      }
+      report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
+    } catch (caught) {
+      report.status = 'failed';
+      report.errors = (Array.isArray(caught) ? caught : [caught]).map((error) => this.describe(error));
+      for (const error of report.errors) this.logger.error(`${sink.name} failed: ${error.message}`, { sink: sink.name, code: error.code, variable: error.variable, file: error.file });
+    }
+    return report;
+  }
+
+  /** Node directories that exist; a symlinked one is refused rather than followed out of the tree. */
+  private installedNodeDirs(sink: SecretSink, comfyuiDir: string): string[] {
+    const dirs: string[] = [];
+    for (const node of sink.nodes) {
+      const dir = path.join(comfyuiDir, 'custom_nodes', node);
+      let stat;
+      try {
+        stat = this.fs.lstatSync(dir);
+      } catch {
+        continue;
+      }
+      if (stat.isSymbolicLink()) {
+        throw new SinkError('UNSAFE_PATH', `custom_nodes/${node} is a symbolic link; runtime-env does not write through links`, { file: `custom_nodes/${node}` });
+      }
+      if (stat.isDirectory()) dirs.push(dir);
+    }
+    return dirs;
+  }
+
+  private chooseTarget(sink: SecretSink, nodeDir: string, comfyuiDir: string): TargetChoice {
+    if (typeof sink.file !== 'function') return { path: sink.file ?? '.env', relativeTo: sink.relativeTo ?? 'node' };
+    const fs = this.fs;
+    const context: TargetContext = {
+      comfyuiDir,
+      nodeDir,
+      readText(relative) {
+        try {
+          return readExisting(fs, resolveTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative }), comfyuiDir);
+        } catch {
+          return undefined;
+        }
+      },
+      exists(relative) {
+        try {
+          fs.lstatSync(resolveTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative }));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    };
+    try {
+      const choice = sink.file(context);
+      return { relativeTo: sink.relativeTo ?? 'node', ...choice };
+    } catch (error) {
+      throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  private describe(error: unknown): ErrorReport {
+    if (error instanceof RuntimeEnvError) {
+      return { code: error.code, message: this.redactor.redact(error.message), variable: error.variable, file: error.file };
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.debug('internal error', { stack: error instanceof Error ? error.stack : undefined });
+    return { code: 'INTERNAL_ERROR', message: this.redactor.redact(`internal error: ${message}`) };
+  }
+}

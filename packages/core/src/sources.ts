@@ -1,0 +1,122 @@
+import * as path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { decodeBase64Strict } from './base64';
+import { ConfigError, SinkError, errnoCode } from './errors';
+import type { FileSystem } from './fs';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface SourceOptions {
+  /** The platform's environment, as the CLI's entry read it. */
+  env: Environment;
+  /** dotenv files, later ones overriding earlier ones. */
+  envFiles?: readonly string[];
+  /** Let `envFiles` override `env` (by default the real environment wins). */
+  override?: boolean;
+  /** A directory holding one file per variable, e.g. `/run/secrets`. */
+  secretsDir?: string;
+  cwd: string;
+  fs: FileSystem;
+}
+
+/** A value found for a source name, and where: the variable or file name, never the value. */
+export interface Found {
+  value: string;
+  origin: string;
+}
+
+/**
+ * Every place a variable can come from, resolved in one place. For a name `N`, in precedence order:
+ *  1. `N` in the environment (the platform's, merged with `--env-file`s: the platform wins unless
+ *     `--override`; later env files win over earlier ones);
+ *  2. `N_ENCODED` there, decoded as strict base64;
+ *  3. `N_FILE` there: the path of a file holding the value (Docker secrets convention);
+ *  4. the file `N` in `--secrets-dir`.
+ * An empty value counts as unset. When several of 1–3 are set they must agree, or the lookup fails
+ * naming them: a silently preferred stale value is worse than an error. Files lose one trailing
+ * newline, as `$(cat file)` would.
+ */
+export class Sources {
+  private readonly vars: Map<string, string>;
+
+  constructor(private readonly options: SourceOptions) {
+    this.vars = mergeLayers(options);
+  }
+
+  /** The merged environment's names, for tools that scan it (audit). */
+  names(): string[] {
+    return [...this.vars.keys()];
+  }
+
+  /** @throws SinkError for invalid base64, disagreeing sources or an unreadable file. */
+  lookup(name: string): Found | undefined {
+    const found: Found[] = [];
+    const direct = this.vars.get(name);
+    if (direct) found.push({ value: direct, origin: name });
+
+    const encoded = this.vars.get(`${name}_ENCODED`);
+    if (encoded) {
+      const decoded = decodeBase64Strict(encoded);
+      if ('problem' in decoded) {
+        throw new SinkError('INVALID_BASE64', `${name}_ENCODED ${decoded.problem}`, { variable: `${name}_ENCODED` });
+      }
+      found.push({ value: decoded.value, origin: `${name}_ENCODED` });
+    }
+
+    const file = this.vars.get(`${name}_FILE`);
+    if (file) found.push({ value: this.readValueFile(file, `${name}_FILE`), origin: `${name}_FILE` });
+
+    const [first, ...others] = found;
+    const disagreeing = others.find((other) => other.value !== first?.value);
+    if (first && disagreeing) {
+      throw new SinkError(
+        'CONFLICTING_SOURCES',
+        `${first.origin} and ${disagreeing.origin} are both set but hold different values; set only one`,
+        { variable: name },
+      );
+    }
+    if (first) return first;
+
+    if (this.options.secretsDir && isPlainName(name)) {
+      const candidate = path.resolve(this.options.cwd, this.options.secretsDir, name);
+      if (this.options.fs.existsSync(candidate)) {
+        return { value: this.readValueFile(candidate, `${name} in --secrets-dir`), origin: `secrets-dir/${name}` };
+      }
+    }
+    return undefined;
+  }
+
+  private readValueFile(file: string, origin: string): string {
+    try {
+      const text = this.options.fs.readFileSync(path.resolve(this.options.cwd, file), 'utf8');
+      return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
+    } catch (error) {
+      throw new SinkError('SOURCE_UNREADABLE', `cannot read the file named by ${origin} (${errnoCode(error) ?? 'error'})`, {
+        variable: origin,
+        cause: error,
+      });
+    }
+  }
+}
+
+function mergeLayers(options: SourceOptions): Map<string, string> {
+  const fromFiles = new Map<string, string>();
+  for (const file of options.envFiles ?? []) {
+    let text: string;
+    try {
+      text = options.fs.readFileSync(path.resolve(options.cwd, file), 'utf8');
+    } catch (error) {
+      throw new ConfigError('ENV_FILE_UNREADABLE', `cannot read --env-file ${file} (${errnoCode(error) ?? 'error'})`, { file, cause: error });
+    }
+    for (const [name, value] of Object.entries(parseDotenv(text))) fromFiles.set(name, value);
+  }
+  const fromEnv = new Map(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const [low, high] = options.override ? [fromEnv, fromFiles] : [fromFiles, fromEnv];
+  // Empty counts as unset, so an empty platform variable does not hide an env file's value.
+  return new Map([...low, ...high].filter(([, value]) => value !== ''));
+}
+
+/** Secrets-dir lookups take a bare file name only, so a variable name can never walk out of it. */
+function isPlainName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) && !name.includes('..');
+}

@@ -1,0 +1,88 @@
+import type { SecretSink } from './contract';
+
+const tiers = ['pre', 'normal', 'post'];
+const readers = ['python-dotenv', 'node-dotenv', 'bash', 'docker'];
+
+/**
+ * Checks that a plugin's export has the shape of a {@link SecretSink}. Returns every problem found, so
+ * a plugin author fixes them in one go. Plugins are plain objects from any package, so nothing about
+ * them is trusted before this runs.
+ */
+export function sinkProblems(candidate: unknown): string[] {
+  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+    return [`expected a sink object, got ${describe(candidate)}`];
+  }
+  const sink = candidate as Record<string, unknown>;
+  const problems: string[] = [];
+  const expect = (ok: boolean, problem: string) => ok || problems.push(problem);
+
+  expect(typeof sink.name === 'string' && /^[A-Za-z0-9@][\w@./-]*$/.test(sink.name), `'name' must be a non-empty name of letters, digits and - _ . / @ (got ${describe(sink.name)})`);
+  expect(isStringArray(sink.nodes) && sink.nodes.length > 0 && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
+  expect(sink.file === undefined || typeof sink.file === 'string' || typeof sink.file === 'function', `'file' must be a path or a function`);
+  expect(sink.relativeTo === undefined || sink.relativeTo === 'node' || sink.relativeTo === 'comfyui', `'relativeTo' must be 'node' or 'comfyui'`);
+  expect(sink.header === undefined || isStringArray(sink.header), `'header' must be an array of strings`);
+  expect(sink.order === undefined || tiers.includes(sink.order as string), `'order' must be one of ${tiers.join(', ')}`);
+  expect(sink.dependencies === undefined || isStringArray(sink.dependencies), `'dependencies' must be an array of sink names`);
+  problems.push(...formatProblems(sink.format));
+
+  if (typeof sink.variables !== 'object' || sink.variables === null || Array.isArray(sink.variables)) {
+    problems.push(`'variables' must be an object of output keys`);
+  } else {
+    for (const [key, spec] of Object.entries(sink.variables)) problems.push(...variableProblems(key, spec));
+  }
+  return problems;
+}
+
+export function isSink(candidate: unknown): candidate is SecretSink {
+  return sinkProblems(candidate).length === 0;
+}
+
+function variableProblems(key: string, spec: unknown): string[] {
+  if (typeof spec !== 'object' || spec === null) return [`variable ${key} must be an object (use {} for the defaults)`];
+  const v = spec as Record<string, unknown>;
+  const problems: string[] = [];
+  const expect = (ok: boolean, problem: string) => ok || problems.push(`variable ${key}: ${problem}`);
+  expect(v.from === undefined || (isStringArray(v.from) && v.from.length > 0), `'from' must be a non-empty array of variable names`);
+  expect(v.decode === undefined || v.decode === 'base64', `'decode' can only be 'base64'`);
+  expect(v.default === undefined || typeof v.default === 'string', `'default' must be a string`);
+  expect(v.secret === undefined || typeof v.secret === 'boolean', `'secret' must be a boolean`);
+  expect(v.allowed === undefined || isStringArray(v.allowed), `'allowed' must be an array of strings`);
+  expect(v.transform === undefined || typeof v.transform === 'function', `'transform' must be a function`);
+  const required = v.required;
+  expect(
+    required === undefined ||
+      typeof required === 'boolean' ||
+      (typeof required === 'object' && required !== null && typeof (required as { when?: unknown }).when === 'object'),
+    `'required' must be a boolean or { when: { KEY: value } }`,
+  );
+  return problems;
+}
+
+function formatProblems(format: unknown): string[] {
+  if (format === undefined || format === 'dotenv' || format === 'ini' || format === 'json') return [];
+  if (typeof format !== 'object' || format === null) return [`'format' must be 'dotenv', 'ini', 'json' or an object with a 'type'`];
+  const spec = format as Record<string, unknown>;
+  if (spec.type === 'dotenv') {
+    return spec.readers === undefined || (isStringArray(spec.readers) && spec.readers.length > 0 && spec.readers.every((r) => readers.includes(r)))
+      ? []
+      : [`'format.readers' must list readers among ${readers.join(', ')}`];
+  }
+  if (spec.type === 'ini') return spec.section === undefined || typeof spec.section === 'string' ? [] : [`'format.section' must be a string`];
+  if (spec.type === 'json') return spec.merge === undefined || typeof spec.merge === 'boolean' ? [] : [`'format.merge' must be a boolean`];
+  return [`'format.type' must be 'dotenv', 'ini' or 'json'`];
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function isDirectoryName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `a string`;
+  return typeof value === 'object' ? 'an object' : `${typeof value}`;
+}

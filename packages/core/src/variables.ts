@@ -1,0 +1,113 @@
+import { decodeBase64Strict } from './base64';
+import type { Requirement, SecretSink, VariableSpec } from './contract';
+import { RuntimeEnvError, SinkError } from './errors';
+import type { Redactor } from './redact';
+import type { Sources } from './sources';
+
+/** What `plan` and reports say about one key: never its value. */
+export interface VariableReport {
+  key: string;
+  state: 'set' | 'default' | 'missing';
+  /** The source variable that supplied the value. */
+  source?: string;
+  length?: number;
+  secret: boolean;
+  /** `true`, `false`, or the condition, e.g. `when CLOUD_PROVIDER=azure`. */
+  required: boolean | string;
+}
+
+export interface ResolvedVariables {
+  entries: Array<[key: string, value: string]>;
+  report: VariableReport[];
+  errors: RuntimeEnvError[];
+}
+
+/**
+ * Resolves, decodes, transforms and checks every variable of a sink, collecting every problem so one
+ * run shows them all. Secret values are handed to the redactor before anything can log them.
+ */
+export function resolveVariables(sink: SecretSink, sources: Sources, redactor: Redactor, strict = false): ResolvedVariables {
+  const values = new Map<string, string>();
+  const report: VariableReport[] = [];
+  const errors: RuntimeEnvError[] = [];
+  const invalid = new Set<string>();
+
+  for (const [key, spec] of Object.entries(sink.variables)) {
+    const secret = spec.secret ?? true;
+    const line: VariableReport = { key, state: 'missing', secret, required: describeRequirement(spec.required) };
+    report.push(line);
+    try {
+      const found = lookupFirst(spec.from ?? [key], sources, redactor, secret);
+      const resolved = found ? { value: found.value, state: 'set' as const, source: found.origin } : spec.default !== undefined ? { value: spec.default, state: 'default' as const } : undefined;
+      if (!resolved) continue;
+      const value = finish(key, spec, resolved.value, resolved.state === 'set' ? resolved.source : 'default');
+      if (secret && resolved.state === 'set') redactor.add(value);
+      values.set(key, value);
+      Object.assign(line, { state: resolved.state, source: resolved.state === 'set' ? resolved.source : undefined, length: value.length });
+    } catch (error) {
+      if (!(error instanceof RuntimeEnvError)) throw error;
+      errors.push(error);
+      invalid.add(key);
+    }
+  }
+
+  for (const line of report) {
+    if (line.state !== 'missing' || invalid.has(line.key)) continue;
+    const spec = sink.variables[line.key];
+    if (spec && isRequired(spec.required, values)) {
+      const names = (spec.from ?? [line.key]).join(' or ');
+      const why = typeof line.required === 'string' ? ` (required ${line.required})` : '';
+      errors.push(new SinkError('MISSING_REQUIRED', `${line.key} is required${why} but ${names} is not set`, { variable: line.key }));
+    } else if (strict) {
+      errors.push(new SinkError('MISSING_OPTIONAL', `${line.key} is not set (--strict fails on a missing optional variable)`, { variable: line.key }));
+    }
+  }
+
+  return { entries: [...values], report, errors };
+}
+
+function lookupFirst(names: readonly string[], sources: Sources, redactor: Redactor, secret: boolean) {
+  for (const name of names) {
+    const found = sources.lookup(name);
+    if (found) {
+      if (secret) redactor.add(found.value);
+      return found;
+    }
+  }
+  return undefined;
+}
+
+function finish(key: string, spec: VariableSpec, raw: string, origin: string): string {
+  let value = raw;
+  if (spec.decode === 'base64') {
+    const decoded = decodeBase64Strict(value);
+    if ('problem' in decoded) throw new SinkError('INVALID_BASE64', `${key}: ${origin} ${decoded.problem}`, { variable: key });
+    value = decoded.value;
+  }
+  if (spec.transform) {
+    try {
+      value = spec.transform(value);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : 'is not valid';
+      throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) ${reason}`, { variable: key });
+    }
+  }
+  if (spec.allowed && !spec.allowed.includes(value)) {
+    throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) must be one of: ${spec.allowed.join(', ')}`, { variable: key });
+  }
+  return value;
+}
+
+function isRequired(requirement: Requirement | undefined, values: ReadonlyMap<string, string>): boolean {
+  if (typeof requirement !== 'object') return requirement === true;
+  return Object.entries(requirement.when).every(([key, expected]) => {
+    const actual = values.get(key);
+    return actual !== undefined && (typeof expected === 'string' ? actual === expected : expected.includes(actual));
+  });
+}
+
+function describeRequirement(requirement: Requirement | undefined): boolean | string {
+  if (typeof requirement !== 'object') return requirement === true;
+  const conditions = Object.entries(requirement.when).map(([key, expected]) => `${key}=${typeof expected === 'string' ? expected : expected.join('|')}`);
+  return `when ${conditions.join(' and ')}`;
+}
