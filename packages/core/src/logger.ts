@@ -27,7 +27,7 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const { redactor } = options;
   const render = options.json
-    ? (info: Record<string, unknown>) => JSON.stringify({ time: new Date().toISOString(), ...info })
+    ? ({ level, message, ...meta }: Record<string, unknown>) => JSON.stringify({ time: new Date().toISOString(), level, message, ...meta })
     : ({ level, message, ...meta }: Record<string, unknown>) => {
         const fields = Object.entries(meta)
           .filter(([, value]) => value !== undefined)

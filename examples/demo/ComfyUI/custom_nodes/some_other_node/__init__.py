@@ -1,0 +1,1 @@
+# A node no installed sink serves: runtime-env leaves it alone.

@@ -1,0 +1,192 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
+
+const EMPROPS = 'custom_nodes/emprops_comfy_nodes';
+// Canaries: obviously fake, distinct, long enough that any leak of them is unmistakable.
+const canary = {
+  HF_TOKEN: 'hf_FAKECANARY_hf_token_0001',
+  AWS_ACCESS_KEY_ID: 'FAKECANARYACCESSKEY02',
+  AWS_SECRET_ACCESS_KEY: 'fake/canary+aws=secret#0003 with "quotes"',
+  AZURE_STORAGE_KEY: 'fake-canary-azure-key-0004==',
+};
+const encoded = Buffer.from(canary.AWS_SECRET_ACCESS_KEY).toString('base64');
+const platform = {
+  CLOUD_PROVIDER: 'aws',
+  AWS_ACCESS_KEY_ID: canary.AWS_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY_ENCODED: encoded,
+  AWS_DEFAULT_REGION: 'us-east-1',
+  HF_TOKEN: canary.HF_TOKEN,
+};
+
+function expectNoCanary(text: string): void {
+  for (const value of [...Object.values(canary), encoded]) expect(text).not.toContain(value);
+}
+
+let tree: ReturnType<typeof tempTree>;
+beforeEach(() => {
+  tree = tempTree({ [`${EMPROPS}/__init__.py`]: '', 'custom_nodes/other_node/__init__.py': '' });
+});
+afterEach(() => tree.cleanup());
+
+describe('runtime-env run', () => {
+  test('writes the emprops .env that python-dotenv reads back value for value, mode 0600, with the header', () => {
+    const result = runCli(['run', '--comfyui-dir', tree.dir], { env: platform });
+
+    expect(result.status).toBe(0);
+    const file = path.join(tree.dir, EMPROPS, '.env');
+    expect(pythonDotenvValues(file)).toEqual({
+      CLOUD_PROVIDER: 'aws',
+      AWS_ACCESS_KEY_ID: canary.AWS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: canary.AWS_SECRET_ACCESS_KEY,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      HF_TOKEN: canary.HF_TOKEN,
+    });
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toMatch(/^# Runtime environment variables created by runtime-env\n# Generated at: \d{4}-\d\d-\d\dT[\d:.]+Z\n/);
+    expectNoCanary(result.stdout + result.stderr);
+  });
+
+  test('leaves an unset optional variable out of the file instead of writing KEY=', () => {
+    runCli(['run', '--comfyui-dir', tree.dir], { env: platform });
+
+    const text = fs.readFileSync(path.join(tree.dir, EMPROPS, '.env'), 'utf8');
+    expect(text).not.toContain('CIVITAI_TOKEN');
+    expect(text).not.toMatch(/=\s*$/m);
+  });
+
+  test('a second run with the same values reports unchanged and keeps the file', () => {
+    runCli(['run', '--comfyui-dir', tree.dir], { env: platform });
+    const file = path.join(tree.dir, EMPROPS, '.env');
+    const before = fs.statSync(file).mtimeMs;
+
+    const second = runCli(['run', '--comfyui-dir', tree.dir, '--json'], { env: platform });
+
+    expect(JSON.parse(second.stdout).sinks[0].status).toBe('unchanged');
+    expect(fs.statSync(file).mtimeMs).toBe(before);
+  });
+
+  test('CLOUD_PROVIDER=azure without AZURE_STORAGE_KEY exits 1 naming it and writes nothing for the sink', () => {
+    const result = runCli(['run', '--comfyui-dir', tree.dir], {
+      env: { CLOUD_PROVIDER: 'azure', AZURE_STORAGE_ACCOUNT: 'fakeaccount', HF_TOKEN: canary.HF_TOKEN },
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stdout + result.stderr).toContain('AZURE_STORAGE_KEY');
+    expect(fs.existsSync(path.join(tree.dir, EMPROPS, '.env'))).toBe(false);
+    expectNoCanary(result.stdout + result.stderr);
+  });
+
+  test('invalid base64 in a _ENCODED variable exits 1 naming the variable, not its value', () => {
+    const result = runCli(['run', '--comfyui-dir', tree.dir], { env: { ...platform, AWS_SECRET_ACCESS_KEY_ENCODED: 'not base64!' } });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('AWS_SECRET_ACCESS_KEY_ENCODED');
+    expect(result.stdout + result.stderr).not.toContain('not base64!');
+  });
+
+  test('reads --env-file, and the real environment wins unless --override', () => {
+    const envFile = path.join(tree.dir, '.env.local.prod-test');
+    fs.writeFileSync(envFile, 'HF_TOKEN=hf_FAKE_from_env_file\nCIVITAI_TOKEN=civitai_FAKE_from_file\n');
+
+    runCli(['run', '--comfyui-dir', tree.dir, '--env-file', envFile], { env: platform });
+    const values = pythonDotenvValues(path.join(tree.dir, EMPROPS, '.env'));
+    expect(values.HF_TOKEN).toBe(canary.HF_TOKEN);
+    expect(values.CIVITAI_TOKEN).toBe('civitai_FAKE_from_file');
+
+    runCli(['run', '--comfyui-dir', tree.dir, '--env-file', envFile, '--override'], { env: platform });
+    expect(pythonDotenvValues(path.join(tree.dir, EMPROPS, '.env')).HF_TOKEN).toBe('hf_FAKE_from_env_file');
+  });
+
+  test('--dry-run writes nothing', () => {
+    const result = runCli(['run', '--comfyui-dir', tree.dir, '--dry-run'], { env: platform });
+
+    expect(result.status).toBe(0);
+    expect(fs.existsSync(path.join(tree.dir, EMPROPS, '.env'))).toBe(false);
+  });
+
+  test('--skip leaves the named sink out', () => {
+    const result = runCli(['run', '--comfyui-dir', tree.dir, '--skip', 'emprops_custom_nodes', '--json'], { env: platform });
+
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout).sinks.find((s: { name: string }) => s.name === 'emprops_custom_nodes').status).toBe('skipped');
+    expect(fs.existsSync(path.join(tree.dir, EMPROPS, '.env'))).toBe(false);
+  });
+});
+
+describe('plan, check and list', () => {
+  test('plan --json is one JSON document with each variable masked, and writes nothing', () => {
+    const result = runCli(['plan', '--comfyui-dir', tree.dir, '--json'], { env: platform });
+
+    expect(result.status).toBe(0);
+    const plan = JSON.parse(result.stdout);
+    const emprops = plan.sinks.find((s: { name: string }) => s.name === 'emprops_custom_nodes');
+    expect(emprops.status).toBe('would-write');
+    expect(emprops.variables.find((v: { key: string }) => v.key === 'AWS_SECRET_ACCESS_KEY')).toMatchObject({
+      state: 'set',
+      source: 'AWS_SECRET_ACCESS_KEY_ENCODED',
+      length: canary.AWS_SECRET_ACCESS_KEY.length,
+    });
+    expect(fs.existsSync(path.join(tree.dir, EMPROPS, '.env'))).toBe(false);
+    expectNoCanary(result.stdout + result.stderr);
+  });
+
+  test('plan in text shows lengths, never values', () => {
+    const result = runCli(['plan', '--comfyui-dir', tree.dir], { env: platform });
+
+    expect(result.stdout).toContain(`set (${canary.HF_TOKEN.length} chars) from HF_TOKEN`);
+    expectNoCanary(result.stdout + result.stderr);
+  });
+
+  test('check exits 0 when everything can be written and 1 when a requirement is missing', () => {
+    expect(runCli(['check', '--comfyui-dir', tree.dir], { env: platform }).status).toBe(0);
+    expect(runCli(['check', '--comfyui-dir', tree.dir], { env: { CLOUD_PROVIDER: 'aws' } }).status).toBe(1);
+    expect(fs.existsSync(path.join(tree.dir, EMPROPS, '.env'))).toBe(false);
+  });
+
+  test('list --json names the installed sinks with their package, in run order', () => {
+    const result = runCli(['list', '--json']);
+
+    expect(result.status).toBe(0);
+    const names = JSON.parse(result.stdout).sinks.map((s: { name: string; plugin: string }) => `${s.name} ${s.plugin}`);
+    expect(names).toContain('emprops_custom_nodes @runtime-env/sink-emprops-custom-nodes');
+  });
+});
+
+describe('usage and configuration errors exit 2', () => {
+  test('an unknown flag', () => {
+    const result = runCli(['run', '--no-such-flag']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--no-such-flag');
+  });
+
+  test('a plugin that is not a sink, named in the error', () => {
+    const plugin = path.join(tree.dir, 'bad-plugin.js');
+    fs.writeFileSync(plugin, 'module.exports = { name: "bad" };');
+
+    const result = runCli(['run', '--comfyui-dir', tree.dir, '--plugin', plugin]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('bad-plugin.js');
+    expect(result.stderr).toContain("'nodes'");
+  });
+
+  test('a dependency cycle lists the sinks in it, and nothing is written', () => {
+    const sink = (name: string, dependency: string) => `module.exports = { name: '${name}', nodes: ['other_node'], dependencies: ['${dependency}'], variables: { HF_TOKEN: {} } };`;
+    fs.writeFileSync(path.join(tree.dir, 'a.js'), sink('a', 'b'));
+    fs.writeFileSync(path.join(tree.dir, 'b.js'), sink('b', 'a'));
+
+    const result = runCli(['run', '--comfyui-dir', tree.dir, '--plugin', path.join(tree.dir, 'a.js'), '--plugin', path.join(tree.dir, 'b.js')], { env: platform });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('a -> b -> a');
+    expect(fs.existsSync(path.join(tree.dir, EMPROPS, '.env'))).toBe(false);
+  });
+
+  test('--help shows the commands and the exit codes', () => {
+    const result = runCli(['--help']);
+    expect(result.status).toBe(0);
+    for (const word of ['run', 'plan', 'check', 'list', 'Exit codes', '70']) expect(result.stdout).toContain(word);
+  });
+});

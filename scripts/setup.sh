@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for runtime-env development: pnpm (pinned), Debian's python3-dotenv (the real
+# reader the tests check against) and the workspace's packages. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pnpm_version=$(node -p "require('./package.json').packageManager.split('@')[1]")
+if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
+  # Corepack's download fails signature checks on some machines; npm's registry copy does not.
+  npm install --global --no-fund --no-audit "pnpm@$pnpm_version" >/dev/null
+fi
+
+if ! /usr/bin/python3 -c 'import dotenv' 2>/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dotenv >/dev/null
+fi
+
+pnpm install --frozen-lockfile --reporter=silent

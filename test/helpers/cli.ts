@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '../..');
+export const cliPath = path.join(repoRoot, 'packages/cli/dist/runtime-env.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built `runtime-env` (what ships) as a child process with only the given environment plus
+ * PATH, so nothing of the developer's shell leaks into a test.
+ */
+export function runCli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliResult {
+  const result = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A temp directory with the given files, removed by the returned cleanup. */
+export function tempTree(files: Record<string, string> = {}): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-'));
+  for (const [relative, content] of Object.entries(files)) {
+    const file = path.join(dir, relative);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (relative.endsWith('/')) fs.mkdirSync(file, { recursive: true });
+    else fs.writeFileSync(file, content);
+  }
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What python-dotenv (Debian's, the reader the custom nodes use) reads from a file. */
+export function pythonDotenvValues(file: string): Record<string, string | null> {
+  const result = spawnSync('/usr/bin/python3', ['-c', 'import json,sys\nfrom dotenv import dotenv_values\nprint(json.dumps(dotenv_values(sys.argv[1])))', file], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`python-dotenv failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, string | null>;
+}
