@@ -101,6 +101,16 @@ export interface VariableSpec {
    * @example (value) => { if (!/^\d+$/.test(value)) throw new Error('must be a port number'); return value; }
    */
   transform?: (value: string) => string;
+  /**
+   * Build the value from several variables and literal text instead of reading one: every `${NAME}`
+   * is replaced by NAME's value (looked up like a `from` name, so `NAME_ENCODED`, `NAME_FILE` and
+   * `--secrets-dir` work too); all other text, including a `$` not followed by `{NAME}`, is literal.
+   * When a referenced variable is unset the key is left out (or `default` is written) and the run
+   * warns naming the key and the variable; `--strict` makes that an error. Excludes `from` and
+   * `decode`; `transform` and `allowed` apply to the result.
+   * @example 'postgres://${DB_USER}:${DB_PASSWORD}@db:5432/app'
+   */
+  template?: string;
 }
 
 /** What a sink's `file` function is given to choose its target. */

@@ -120,6 +120,9 @@ export class Runner {
       const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
       report.variables = resolved.report;
       if (resolved.errors.length > 0) throw resolved.errors;
+      for (const line of resolved.report) {
+        if (line.state === 'missing' && line.unset) this.logger.warn(`${sink.name}: ${line.key} left out because ${line.unset.join(', ')} ${line.unset.length === 1 ? 'is' : 'are'} not set`, { sink: sink.name, variable: line.key });
+      }
       if (resolved.entries.length === 0) return skip('nothing to configure (none of its variables is set)');
 
       const format = createFormat(sink.format);

@@ -16,7 +16,7 @@ export function sinkProblems(candidate: unknown): string[] {
   const problems: string[] = [];
   const expect = (ok: boolean, problem: string) => ok || problems.push(problem);
 
-  expect(typeof sink.name === 'string' && /^[A-Za-z0-9@][\w@./-]*$/.test(sink.name), `'name' must be a non-empty name of letters, digits and - _ . / @ (got ${describe(sink.name)})`);
+  expect(typeof sink.name === 'string' && /^[A-Za-z0-9@][\w@./:-]*$/.test(sink.name), `'name' must be a non-empty name of letters, digits and - _ . / : @ (got ${describe(sink.name)})`);
   expect(isStringArray(sink.nodes) && sink.nodes.length > 0 && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
   expect(sink.file === undefined || typeof sink.file === 'string' || typeof sink.file === 'function', `'file' must be a path or a function`);
   expect(sink.relativeTo === undefined || sink.relativeTo === 'node' || sink.relativeTo === 'comfyui', `'relativeTo' must be 'node' or 'comfyui'`);
@@ -48,6 +48,7 @@ function variableProblems(key: string, spec: unknown): string[] {
   expect(v.secret === undefined || typeof v.secret === 'boolean', `'secret' must be a boolean`);
   expect(v.allowed === undefined || isStringArray(v.allowed), `'allowed' must be an array of strings`);
   expect(v.transform === undefined || typeof v.transform === 'function', `'transform' must be a function`);
+  expect(v.template === undefined || (typeof v.template === 'string' && v.from === undefined && v.decode === undefined), `'template' must be a string, without 'from' or 'decode'`);
   const required = v.required;
   expect(
     required === undefined ||

@@ -14,6 +14,8 @@ export interface VariableReport {
   secret: boolean;
   /** `true`, `false`, or the condition, e.g. `when CLOUD_PROVIDER=azure`. */
   required: boolean | string;
+  /** For a `template`: the referenced variables that are not set (why the key is missing). */
+  unset?: string[];
 }
 
 export interface ResolvedVariables {
@@ -37,7 +39,7 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
     const line: VariableReport = { key, state: 'missing', secret, required: describeRequirement(spec.required) };
     report.push(line);
     try {
-      const found = lookupFirst(spec.from ?? [key], sources, redactor, secret);
+      const found = spec.template !== undefined ? fillTemplate(spec.template, sources, redactor, secret, line) : lookupFirst(spec.from ?? [key], sources, redactor, secret);
       const resolved = found ? { value: found.value, state: 'set' as const, source: found.origin } : spec.default !== undefined ? { value: spec.default, state: 'default' as const } : undefined;
       if (!resolved) continue;
       const value = finish(key, spec, resolved.value, resolved.state === 'set' ? resolved.source : 'default');
@@ -55,9 +57,12 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
     if (line.state !== 'missing' || invalid.has(line.key)) continue;
     const spec = sink.variables[line.key];
     if (spec && isRequired(spec.required, values)) {
-      const names = (spec.from ?? [line.key]).join(' or ');
+      const names = line.unset ? line.unset.join(' and ') : (spec.from ?? [line.key]).join(' or ');
       const why = typeof line.required === 'string' ? ` (required ${line.required})` : '';
       errors.push(new SinkError('MISSING_REQUIRED', `${line.key} is required${why} but ${names} is not set`, { variable: line.key }));
+    } else if (strict && line.unset) {
+      const names = line.unset.join(', ');
+      errors.push(new SinkError('MISSING_OPTIONAL', `${line.key} is left out because ${names} ${line.unset.length === 1 ? 'is' : 'are'} not set (--strict fails on a missing optional variable)`, { variable: line.key }));
     } else if (strict) {
       errors.push(new SinkError('MISSING_OPTIONAL', `${line.key} is not set (--strict fails on a missing optional variable)`, { variable: line.key }));
     }
@@ -75,6 +80,31 @@ function lookupFirst(names: readonly string[], sources: Sources, redactor: Redac
     }
   }
   return undefined;
+}
+
+const TEMPLATE_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Fills every `${NAME}` of a template from the sources. An unset reference leaves the whole value
+ * unresolved (recorded on the report line, so the runner can warn naming it), never half-filled.
+ */
+function fillTemplate(template: string, sources: Sources, redactor: Redactor, secret: boolean, line: VariableReport) {
+  const origins: string[] = [];
+  const unset: string[] = [];
+  const value = template.replace(TEMPLATE_REFERENCE, (_match, name: string) => {
+    const found = lookupFirst([name], sources, redactor, secret);
+    if (!found) {
+      if (!unset.includes(name)) unset.push(name);
+      return '';
+    }
+    if (!origins.includes(found.origin)) origins.push(found.origin);
+    return found.value;
+  });
+  if (unset.length > 0) {
+    line.unset = unset;
+    return undefined;
+  }
+  return { value, origin: origins.length > 0 ? origins.join('+') : 'template' };
 }
 
 function finish(key: string, spec: VariableSpec, raw: string, origin: string): string {
