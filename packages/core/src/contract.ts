@@ -169,6 +169,15 @@ export interface SecretSink {
   readonly order?: Tier;
   /** Sinks that must run before this one; a missing one is a configuration error. */
   readonly dependencies?: readonly string[];
+  /**
+   * Where the written file lives. `'memory'`: in a 0700 directory on a tmpfs, the target being a
+   * symlink to it, so the container's disk never holds the secret. `'disk'`: a plain file at the
+   * target — use it for a file the application itself rewrites (ComfyUI-Manager's `config.ini`): an
+   * app that saves by writing a new file and renaming it over the path replaces the link, and its
+   * changes would then be on disk anyway. `--store disk|memory` overrides the default, never `'disk'`.
+   * @default memory when the file carries a secret (a secret variable is set) and a tmpfs exists, else disk
+   */
+  readonly store?: 'memory' | 'disk';
 }
 
 /**

@@ -23,6 +23,7 @@ export function sinkProblems(candidate: unknown): string[] {
   expect(sink.header === undefined || isStringArray(sink.header), `'header' must be an array of strings`);
   expect(sink.order === undefined || tiers.includes(sink.order as string), `'order' must be one of ${tiers.join(', ')}`);
   expect(sink.dependencies === undefined || isStringArray(sink.dependencies), `'dependencies' must be an array of sink names`);
+  expect(sink.store === undefined || sink.store === 'memory' || sink.store === 'disk', `'store' must be 'memory' or 'disk'`);
   problems.push(...formatProblems(sink.format));
 
   if (typeof sink.variables !== 'object' || sink.variables === null || Array.isArray(sink.variables)) {
