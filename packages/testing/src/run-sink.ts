@@ -1,0 +1,122 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  checkSinks,
+  createContainer,
+  createFormat,
+  Redactor,
+  realFileSystem,
+  Runner,
+  type Logger,
+  type SecretSink,
+  type SinkReport,
+} from '@runtime-env/core';
+
+export interface RunSinkOptions {
+  /** The container's environment for this run. @default {} */
+  env?: Record<string, string | undefined>;
+  /**
+   * More files for the ComfyUI tree, relative to its root: `{ 'user/__manager/config.ini': '[default]\n' }`.
+   * A path ending in `/` makes an empty directory.
+   */
+  files?: Record<string, string>;
+  /**
+   * Which of the sink's node directories exist under `custom_nodes/`. `[]` installs none, to test
+   * that the sink is skipped.
+   * @default the sink's first node
+   */
+  nodes?: readonly string[];
+  /** As `runtime-env run --strict`. */
+  strict?: boolean;
+  /** As `runtime-env plan`: decide everything, write nothing. */
+  dryRun?: boolean;
+  /** Pins the `Generated at` header line. @default now */
+  now?: Date;
+}
+
+/** A file the sink wrote (or left unchanged), read back before the tree was removed. */
+export interface WrittenFile {
+  text: string;
+  /** Permission bits, e.g. `0o600`. */
+  mode: number;
+  /** What the sink's format reads back from `text` (for merging formats, only the keys it manages). */
+  values: Record<string, string>;
+}
+
+export interface LogEntry {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  /** Already redacted, as it would be printed. */
+  message: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface SinkRun {
+  /** The runner's report for the sink: status, files, masked variables, errors. */
+  result: SinkReport;
+  /**
+   * By path relative to the ComfyUI root, as they are after the run: every file of the report and
+   * every file given in `files` (so a test can check that a failed sink left one untouched).
+   */
+  files: Record<string, WrittenFile>;
+  logs: LogEntry[];
+}
+
+/**
+ * Runs one sink through the real runner (the same resolution, rendering and safe writer as
+ * `runtime-env run`) against a temporary ComfyUI tree holding the sink's node directory and `files`,
+ * reads back what it wrote, and removes the tree. A sink that is not a valid sink throws the same
+ * `ConfigError` discovery would.
+ */
+export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun {
+  const [loaded] = checkSinks([sink], `runSink(${typeof sink?.name === 'string' ? sink.name : 'sink'})`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-sink-'));
+  try {
+    const comfyuiDir = fs.realpathSync(dir);
+    for (const node of options.nodes ?? sink.nodes.slice(0, 1)) fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes', node), { recursive: true });
+    for (const [relative, content] of Object.entries(options.files ?? {})) {
+      const file = path.join(comfyuiDir, relative);
+      if (relative.endsWith('/')) {
+        fs.mkdirSync(file, { recursive: true });
+      } else {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, content);
+      }
+    }
+
+    const redactor = new Redactor();
+    const logs: LogEntry[] = [];
+    const container = createContainer({
+      env: options.env ?? {},
+      cwd: comfyuiDir,
+      fs: realFileSystem,
+      sinks: [loaded!],
+      logger: memoryLogger(logs, redactor),
+      redactor,
+      clock: options.now ? () => options.now! : undefined,
+    });
+    const report = container.resolve(Runner).run({ comfyuiDir, strict: options.strict, dryRun: options.dryRun });
+    const result = report.sinks[0]!;
+
+    const format = createFormat(sink.format);
+    const files: Record<string, WrittenFile> = {};
+    const given = Object.keys(options.files ?? {}).filter((relative) => !relative.endsWith('/'));
+    for (const relative of [...result.files.map((file) => file.path), ...given]) {
+      const file = path.join(comfyuiDir, relative);
+      if (!fs.existsSync(file)) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      files[relative.split(path.sep).join('/')] = { text, mode: fs.statSync(file).mode & 0o777, values: format.parse(text) };
+    }
+    return { result, files, logs };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Keeps log entries in memory, redacted like every line the CLI prints. */
+function memoryLogger(logs: LogEntry[], redactor: Redactor): Logger {
+  const at = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {
+    logs.push({ level, message: redactor.redact(message), meta: meta && (JSON.parse(redactor.redact(JSON.stringify(meta))) as Record<string, unknown>) });
+  };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
