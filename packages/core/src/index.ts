@@ -13,3 +13,7 @@ export { Sources, type Environment, type Found, type SourceOptions } from './sou
 export { CLOCK, ENV, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 export { sinkProblems } from './validate';
 export type { VariableReport } from './variables';
+export { cleanRecorded, type CleanAction, type CleanEntry, type CleanOptions, type CleanReport } from './clean';
+export { writeTarget, type Lifecycle } from './lifecycle';
+export { ensurePrivateDirectory, resolveStateDir, RunState, sha256, STATE_FILE, type PreviousFile, type StateRecord } from './state';
+export { MEMORY_FS_TYPES, MEMORY_ROOTS, MemoryStore, memoryFsType, Store, type Placement, type StoreMode, type StoreOptions } from './store';

@@ -12,7 +12,8 @@ import type { Redactor } from './redact';
 import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
-import { readExisting, resolveTarget, writeFileSafely } from './writer';
+import { readExisting, resolveTarget } from './writer';
+import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
   /** Absolute path of the ComfyUI root. */
@@ -28,6 +29,8 @@ export interface RunOptions {
   owner?: { uid: number; gid: number };
   /** @default 0o600 */
   mode?: number;
+  /** State to record writes in (for `clean`) and the memory store; absent: plain disk writes, nothing recorded. */
+  lifecycle?: Lifecycle;
 }
 
 export type FileStatus = 'written' | 'unchanged' | 'would-write';
@@ -41,6 +44,8 @@ export interface FileReport {
   mode: string;
   /** Why the sink chose this location, when it chose. */
   reason?: string;
+  /** `memory`: the path is a link into the memory-only store. */
+  store?: 'memory' | 'disk';
 }
 
 export interface ErrorReport {
@@ -131,11 +136,13 @@ export class Runner {
       for (const nodeDir of nodeDirs) {
         const target = this.chooseTarget(sink, nodeDir, options.comfyuiDir);
         const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
-        const request = { root, comfyuiDir: options.comfyuiDir, path: target.path };
+        const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
         const absolute = resolveTarget(this.fs, request);
         if (seen.has(absolute)) continue;
         seen.add(absolute);
-        const file = path.relative(options.comfyuiDir, absolute);
+        // The target itself, not where our memory-store link leads.
+        const linkPath = path.resolve(root, target.path);
+        const file = path.relative(options.comfyuiDir, linkPath);
         let content: string;
         try {
           content = format.render({ entries: resolved.entries, header, existing: readExisting(this.fs, absolute, options.comfyuiDir) });
@@ -146,8 +153,16 @@ export class Runner {
           throw error;
         }
         const mode = options.mode ?? 0o600;
-        const result = writeFileSafely(this.fs, { ...request, content, mode, owner: options.owner, dryRun: options.dryRun });
-        report.files.push({ path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason });
+        const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
+        const result = writeTarget(this.fs, this.logger, options.lifecycle, {
+          sink,
+          carriesSecret,
+          linkPath,
+          file,
+          strict: options.strict,
+          request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun },
+        });
+        report.files.push({ path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store });
         this.logger.info(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });
       }
       report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';

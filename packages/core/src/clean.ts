@@ -1,0 +1,164 @@
+import { constants, type Stats } from 'node:fs';
+import * as path from 'node:path';
+import { errnoCode } from './errors';
+import type { FileSystem } from './fs';
+import { sha256, writePrivate, type RunState, type StateRecord } from './state';
+import { resolveTarget } from './writer';
+
+export type CleanAction = 'removed' | 'restored' | 'gone' | 'kept';
+
+export interface CleanEntry {
+  /** Relative to its ComfyUI root. */
+  file: string;
+  path: string;
+  sink: string;
+  store: 'disk' | 'memory';
+  action: CleanAction;
+  /** Why a file was kept, or what `gone` means. */
+  reason?: string;
+}
+
+export interface CleanReport {
+  stateDir: string;
+  files: CleanEntry[];
+  counts: Record<CleanAction, number>;
+}
+
+export interface CleanOptions {
+  /** Remove files even when they changed since they were written. */
+  force?: boolean;
+  /** Only these targets (absolute paths), e.g. what one `exec` run wrote. */
+  only?: readonly string[];
+}
+
+/**
+ * Undoes what the state records: a file still holding what runtime-env wrote is removed, or, when
+ * there was a file before, that file's previous bytes (and mode, owner) are put back. A file changed
+ * since it was written is kept and reported, unless `force`. Records of kept files stay, so a later
+ * `clean --force` can still act on them.
+ */
+export function cleanRecorded(fs: FileSystem, state: RunState, options: CleanOptions = {}): CleanReport {
+  const files: CleanEntry[] = [];
+  const stores = new Set<string>();
+  for (const record of state.list()) {
+    if (options.only && !options.only.includes(record.path)) continue;
+    let entry: CleanEntry;
+    try {
+      entry = cleanOne(fs, record, options.force === true);
+    } catch (error) {
+      entry = { file: record.file, path: record.path, sink: record.sink, store: record.store, action: 'kept', reason: `it could not be cleaned (${errnoCode(error) ?? 'error'})` };
+    }
+    files.push(entry);
+    if (record.storedAt) stores.add(path.dirname(record.storedAt));
+    if (entry.action !== 'kept') state.forget(record.path);
+  }
+  state.commit();
+  for (const store of stores) removeIfEmpty(fs, store);
+  const counts: Record<CleanAction, number> = { removed: 0, restored: 0, gone: 0, kept: 0 };
+  for (const entry of files) counts[entry.action] += 1;
+  return { stateDir: state.dir, files, counts };
+}
+
+function cleanOne(fs: FileSystem, record: StateRecord, force: boolean): CleanEntry {
+  const entry = (action: CleanAction, reason?: string): CleanEntry => ({ file: record.file, path: record.path, sink: record.sink, store: record.store, action, reason });
+  try {
+    // The tree may have changed since: refuse to act through a planted link in the directories above.
+    resolveTarget(fs, { root: record.comfyuiDir, comfyuiDir: record.comfyuiDir, path: record.file, allowedLinkDir: record.storedAt ? path.dirname(record.storedAt) : undefined });
+  } catch (error) {
+    return entry('kept', `its path is no longer safe to touch (${error instanceof Error ? error.message : 'error'})`);
+  }
+  const target = lstat(fs, record.path);
+  if (record.store === 'memory' && record.storedAt) return cleanMemory(fs, record, target, force, entry);
+
+  if (target === undefined) return restoreOrGone(fs, record, entry);
+  if (!target.isFile()) return entry('kept', 'it is no longer a regular file');
+  if (hashOf(fs, record.path) !== record.sha256 && !force) return entry('kept', 'it changed since runtime-env wrote it (clean --force removes it anyway)');
+  return removeAndRestore(fs, record, record.path, entry);
+}
+
+function cleanMemory(fs: FileSystem, record: StateRecord, target: Stats | undefined, force: boolean, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
+  const storedAt = record.storedAt as string;
+  const ourLink = target?.isSymbolicLink() === true && path.resolve(path.dirname(record.path), fs.readlinkSync(record.path)) === storedAt;
+  const storeChanged = lstat(fs, storedAt)?.isFile() === true && hashOf(fs, storedAt) !== record.sha256;
+  if (storeChanged && !force) return entry('kept', 'its file in the memory store changed since runtime-env wrote it (clean --force removes it anyway)');
+  if (target !== undefined && !ourLink) {
+    // Someone replaced our link with a file of their own: that file is not ours to remove.
+    if (!force || !target.isFile()) {
+      unlinkQuietly(fs, storedAt);
+      return entry('kept', 'the link was replaced by another file since runtime-env wrote it (clean --force removes it anyway)');
+    }
+  }
+  unlinkQuietly(fs, storedAt);
+  if (target === undefined) return restoreOrGone(fs, record, entry);
+  return removeAndRestore(fs, record, record.path, entry);
+}
+
+function removeAndRestore(fs: FileSystem, record: StateRecord, target: string, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
+  if (record.previous) {
+    const restored = restore(fs, record);
+    if (restored) return entry('restored');
+    return entry('kept', 'the saved copy of its previous content is missing, so it was left as it is');
+  }
+  fs.unlinkSync(target);
+  return entry('removed');
+}
+
+function restoreOrGone(fs: FileSystem, record: StateRecord, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
+  if (record.previous && restore(fs, record)) return entry('restored', 'it had been removed; its previous content was put back');
+  return entry('gone', 'it was already removed');
+}
+
+/** Puts the previous bytes back with their mode and owner, atomically; false when the copy is gone. */
+function restore(fs: FileSystem, record: StateRecord): boolean {
+  const previous = record.previous;
+  if (!previous) return false;
+  let bytes: Buffer;
+  try {
+    const fd = fs.openSync(previous.backup, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      bytes = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+  if (sha256(bytes) !== previous.sha256) return false;
+  // rename over the target replaces a link (memory store) or our file without following either.
+  writePrivate(fs, record.path, bytes, Number.parseInt(previous.mode, 8), { uid: previous.uid, gid: previous.gid });
+  return true;
+}
+
+function hashOf(fs: FileSystem, file: string): string | undefined {
+  const fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    return sha256(fs.readFileSync(fd));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function lstat(fs: FileSystem, file: string): Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function unlinkQuietly(fs: FileSystem, file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+function removeIfEmpty(fs: FileSystem, directory: string): void {
+  try {
+    if (fs.readdirSync(directory).length === 0) fs.rmSync(directory, { recursive: true });
+  } catch {
+    // kept: not empty, or not ours to remove
+  }
+}

@@ -1,0 +1,77 @@
+import type { FormatSpec, SecretSink } from './contract';
+import { SinkError } from './errors';
+import type { FileSystem } from './fs';
+import type { Logger } from './logger';
+import { sha256, type RunState } from './state';
+import type { Placement, Store } from './store';
+import { sameIgnoringTimestamp, writeFileSafely, type WriteRequest, type WriteResult } from './writer';
+
+/** What a run needs beyond the runner to make files temporary: the state it records into and the store. */
+export interface Lifecycle {
+  /** Where writes are recorded for `clean`; absent: nothing is recorded and nothing is found "already present". */
+  state?: RunState;
+  /** Memory or disk per file; absent: every file on disk. */
+  store?: Store;
+}
+
+export interface TargetWrite {
+  sink: SecretSink;
+  /** At least one secret variable is set for this sink. */
+  carriesSecret: boolean;
+  /** The target path (for the memory store: where the link goes). Absolute. */
+  linkPath: string;
+  /** Relative to the ComfyUI root, for messages. */
+  file: string;
+  request: WriteRequest;
+  strict?: boolean;
+}
+
+/**
+ * Writes one target the way the lifecycle wants: warns about (or, `--strict`, refuses) a file that was
+ * there before and is not ours, keeps its previous bytes for `clean`, places the file in memory or on
+ * disk, and records the result. Without a lifecycle it is `writeFileSafely`.
+ */
+export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle | undefined, write: TargetWrite): WriteResult & { store: Placement } {
+  const { state, store } = lifecycle ?? {};
+  const { request, file, sink } = write;
+  const dryRun = request.dryRun === true;
+  const history = state?.beforeWrite(write.linkPath, { dryRun, merged: merges(sink.format) }) ?? { exists: false, ours: false };
+  if (history.exists && !history.ours) {
+    if (write.carriesSecret) {
+      const message = `${file} existed before runtime-env ran — is a secret file baked into the image?`;
+      if (write.strict) throw new SinkError('PREEXISTING_TARGET', `${message} (--strict refuses to overwrite it; remove it from the image)`, { file });
+      logger.warn(message, { sink: sink.name, file });
+    } else {
+      logger.info(`${file} existed before runtime-env ran; its previous content is kept for clean`, { sink: sink.name, file });
+    }
+  }
+
+  const alreadyLinked = store?.memory?.isLinked(write.linkPath) ?? false;
+  const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
+  const result =
+    placement === 'memory' && store?.memory
+      ? store.memory.write({ target: write.linkPath, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun })
+      : writeFileSafely(fs, request);
+
+  if (state && !dryRun) {
+    // An unchanged file (or one whose mode was only fixed) still holds the previous bytes, not the new render.
+    const onDisk = result.previous !== undefined && sameIgnoringTimestamp(result.previous, request.content) ? result.previous : request.content;
+    state.record({
+      path: write.linkPath,
+      file,
+      comfyuiDir: request.comfyuiDir,
+      sink: sink.name,
+      sha256: sha256(onDisk),
+      mode: `0${(request.mode ?? 0o600).toString(8)}`,
+      store: placement,
+      storedAt: placement === 'memory' ? result.path : undefined,
+      writtenAt: new Date().toISOString(),
+    });
+  }
+  return { ...result, store: placement };
+}
+
+function merges(format: FormatSpec | undefined): boolean {
+  if (format === 'ini') return true;
+  return typeof format === 'object' && (format.type === 'ini' || (format.type === 'json' && format.merge === true));
+}

@@ -1,0 +1,286 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, SinkError, errnoCode } from './errors';
+import type { FileSystem } from './fs';
+import type { Environment } from './sources';
+
+/**
+ * What runtime-env wrote, so `clean` (and `exec`, when its command ends) can undo exactly that.
+ *
+ * The state file holds paths, hashes, sink names, modes and times — never a value. When a target
+ * already existed (a user's `config.ini` merged into, a `.env` baked into the image) its previous
+ * bytes are kept beside the state, mode 0600 in the 0700 state directory, and `clean` puts them back:
+ * restoring the whole previous file is exact for every format, where removing "our keys" would need
+ * the format to know what the user had set to the same key before. It is the user's own content, not a
+ * value we resolved, but it may hold secrets of its own, so it is treated like one.
+ */
+
+export const STATE_FILE = 'state.json';
+const BACKUP_DIR = 'backups';
+
+export interface PreviousFile {
+  /** Absolute path of the saved copy of the file's previous bytes. */
+  backup: string;
+  sha256: string;
+  mode: string;
+  uid: number;
+  gid: number;
+  /** The new content was merged into it (ini, json with `merge`) rather than replacing it. */
+  merged: boolean;
+}
+
+export interface StateRecord {
+  /** Absolute path of the target (for the memory store: the link). */
+  path: string;
+  /** Relative to the ComfyUI root, for messages. */
+  file: string;
+  comfyuiDir: string;
+  sink: string;
+  /** sha256 of the bytes written (of the store file, for the memory store). */
+  sha256: string;
+  mode: string;
+  store: 'disk' | 'memory';
+  /** The real file, for the memory store. */
+  storedAt?: string;
+  /** ISO-8601 time of the write. */
+  writtenAt: string;
+  /** The file that was at the target before runtime-env first wrote it. */
+  previous?: PreviousFile;
+}
+
+interface StateDocument {
+  version: 1;
+  records: StateRecord[];
+}
+
+export function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export interface StateDirOptions {
+  /** `--state-dir` */
+  flag?: string;
+  env: Environment;
+  fs: FileSystem;
+  cwd: string;
+  uid: number;
+}
+
+/** `--state-dir`, else `$RUNTIME_ENV_STATE_DIR`, else `/run/runtime-env` when it can be made, else a per-user temp dir. */
+export function resolveStateDir(options: StateDirOptions): string {
+  const explicit = options.flag ?? options.env.RUNTIME_ENV_STATE_DIR;
+  if (explicit) return path.resolve(options.cwd, explicit);
+  const run = '/run/runtime-env';
+  try {
+    ensurePrivateDirectory(options.fs, run, options.uid);
+    return run;
+  } catch {
+    return path.join(options.env.TMPDIR || '/tmp', `runtime-env-${options.uid}`);
+  }
+}
+
+/** Creates `dir` 0700 or checks it: a real directory of ours, not a link, nobody else's to read. */
+export function ensurePrivateDirectory(fs: FileSystem, dir: string, uid: number): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') throw stateError(dir, `cannot be created (${errnoCode(error) ?? 'error'})`, error);
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (error) {
+    throw stateError(dir, errnoCode(error) === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${errnoCode(error) ?? 'error'})`, error);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.uid !== uid) throw stateError(dir, `belongs to uid ${stat.uid}, not to this user (${uid})`);
+    if ((stat.mode & 0o777) !== 0o700) fs.fchmodSync(fd, 0o700);
+  } finally {
+    fs.closeSync(fd);
+  }
+  // A probe: /run exists read-only in some containers.
+  const probe = path.join(dir, `.probe.${process.pid}.${randomBytes(4).toString('hex')}`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx', 0o600));
+    fs.unlinkSync(probe);
+  } catch (error) {
+    throw stateError(dir, `is not writable (${errnoCode(error) ?? 'error'})`, error);
+  }
+}
+
+/** What `beforeWrite` found at a target. */
+export interface TargetHistory {
+  /** Something is there. */
+  exists: boolean;
+  /** It was written by an earlier run that has not been cleaned (the state has a record of it). */
+  ours: boolean;
+}
+
+/**
+ * The state of one state directory, loaded once per command and saved once with `commit`. Saving once
+ * keeps a thousand-sink run linear; a run killed before `commit` leaves files that the next run sees
+ * as already present (and warns about), never a state that names files it did not write.
+ */
+export class RunState {
+  private readonly records = new Map<string, StateRecord>();
+  private readonly pending = new Map<string, PreviousFile>();
+  /** Targets this run wrote or found unchanged, in order: what `exec` cleans when its command ends. */
+  readonly touched: string[] = [];
+
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    private readonly uid: number,
+  ) {}
+
+  /** @throws ConfigError when the directory is unusable or the state file is not ours to read. */
+  static open(fs: FileSystem, dir: string, uid: number): RunState {
+    const state = new RunState(fs, dir, uid);
+    let text: string | undefined;
+    try {
+      ensurePrivateDirectory(fs, dir, uid);
+      text = readPrivate(fs, path.join(dir, STATE_FILE));
+    } catch (error) {
+      if (error instanceof SinkError) throw new ConfigError(error.code, error.message, { file: error.file, cause: error.cause });
+      throw error;
+    }
+    if (text !== undefined) {
+      let document: StateDocument;
+      try {
+        document = JSON.parse(text) as StateDocument;
+      } catch (error) {
+        throw new ConfigError('STATE_CORRUPT', `the state file ${path.join(dir, STATE_FILE)} is not valid JSON; remove it (files it named must then be removed by hand)`, { cause: error });
+      }
+      if (document.version !== 1 || !Array.isArray(document.records)) {
+        throw new ConfigError('STATE_CORRUPT', `the state file ${path.join(dir, STATE_FILE)} is not a runtime-env state (version 1)`);
+      }
+      for (const record of document.records) state.records.set(record.path, record);
+    }
+    return state;
+  }
+
+  list(): StateRecord[] {
+    return [...this.records.values()];
+  }
+
+  find(target: string): StateRecord | undefined {
+    return this.records.get(target);
+  }
+
+  /**
+   * Before a write: is something at the target, and is it ours? When it is someone else's and this is
+   * a real run, its bytes are saved first, so `clean` can put them back even if we crash mid-write.
+   */
+  beforeWrite(target: string, options: { dryRun: boolean; merged: boolean }): TargetHistory {
+    let stat;
+    try {
+      stat = this.fs.lstatSync(target);
+    } catch {
+      return { exists: false, ours: false };
+    }
+    if (this.records.has(target)) return { exists: true, ours: true };
+    if (!options.dryRun && stat.isFile()) this.pending.set(target, this.saveBackup(target, options.merged));
+    return { exists: true, ours: false };
+  }
+
+  /** After a write (or an unchanged file): record it. The first run's `previous` is kept across runs. */
+  record(record: Omit<StateRecord, 'previous'>): void {
+    const previous = this.records.get(record.path)?.previous ?? this.pending.get(record.path);
+    this.pending.delete(record.path);
+    this.records.set(record.path, previous ? { ...record, previous } : record);
+    if (!this.touched.includes(record.path)) this.touched.push(record.path);
+  }
+
+  /** Forgets a record (after `clean` dealt with it) and its backup. */
+  forget(target: string): void {
+    const backup = this.records.get(target)?.previous?.backup;
+    this.records.delete(target);
+    if (backup) {
+      try {
+        this.fs.unlinkSync(backup);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Writes the state file atomically, 0600; removes it when nothing is recorded. */
+  commit(): void {
+    const file = path.join(this.dir, STATE_FILE);
+    if (this.records.size === 0) {
+      try {
+        this.fs.unlinkSync(file);
+      } catch {
+        // there was none
+      }
+      return;
+    }
+    const document: StateDocument = { version: 1, records: [...this.records.values()] };
+    writePrivate(this.fs, file, `${JSON.stringify(document, null, 2)}\n`);
+  }
+
+  private saveBackup(target: string, merged: boolean): PreviousFile {
+    const directory = path.join(this.dir, BACKUP_DIR);
+    ensurePrivateDirectory(this.fs, directory, this.uid);
+    const fd = this.fs.openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    let bytes: Buffer;
+    let stat;
+    try {
+      stat = this.fs.fstatSync(fd);
+      bytes = this.fs.readFileSync(fd);
+    } finally {
+      this.fs.closeSync(fd);
+    }
+    const backup = path.join(directory, `${sha256(target).slice(0, 24)}.orig`);
+    writePrivate(this.fs, backup, bytes);
+    return { backup, sha256: sha256(bytes), mode: `0${(stat.mode & 0o7777).toString(8)}`, uid: stat.uid, gid: stat.gid, merged };
+  }
+}
+
+/** Reads a file that must be a plain file (not a link); `undefined` when absent. */
+export function readPrivate(fs: FileSystem, file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw stateError(file, `cannot be read (${errnoCode(error) ?? 'error'})`, error);
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) throw stateError(file, 'is not a regular file');
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** temp (O_EXCL, 0600) + fsync + rename: the state is either the old one or the new one. */
+export function writePrivate(fs: FileSystem, file: string, content: Buffer | string, mode = 0o600, owner?: { uid: number; gid: number }): void {
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(temp, 'wx', 0o600);
+    if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
+    fs.fchmodSync(fd, mode);
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(temp, file);
+  } catch (error) {
+    if (fd !== undefined) fs.closeSync(fd);
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      // never created
+    }
+    throw stateError(file, `cannot be written (${errnoCode(error) ?? 'error'})`, error);
+  }
+}
+
+function stateError(file: string, why: string, cause?: unknown): SinkError {
+  return new SinkError('STATE_UNUSABLE', `${file} ${why}`, { file, cause });
+}

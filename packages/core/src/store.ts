@@ -1,0 +1,217 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import * as path from 'node:path';
+import type { SecretSink } from './contract';
+import { ConfigError, SinkError, errnoCode } from './errors';
+import type { FileSystem } from './fs';
+import type { Logger } from './logger';
+import { writeFileSafely, type WriteResult } from './writer';
+
+/**
+ * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
+ * the target path is a symlink into it. The container's writable layer then holds only a link, so a
+ * `docker commit` or a saved instance disk cannot capture a secret. Readers (python-dotenv,
+ * configparser, anything that `open()`s the path) follow the link.
+ *
+ * Trade-off: a file an application itself rewrites by writing a new file and renaming it over the
+ * path replaces our link with a real file on disk; such files stay on disk (`SecretSink.store`).
+ */
+
+/** `statfs` magic numbers of memory-backed file systems (linux/magic.h). */
+export const MEMORY_FS_TYPES: ReadonlyMap<number, string> = new Map([
+  [0x01021994, 'tmpfs'],
+  [0x858458f6, 'ramfs'],
+]);
+
+/** Where the default store directory is looked for, in order; each must really be tmpfs or ramfs. */
+export const MEMORY_ROOTS = ['/dev/shm', '/run'] as const;
+
+export type StoreMode = 'auto' | 'memory' | 'disk';
+export type Placement = 'memory' | 'disk';
+
+/** The memory file system a directory is on (`tmpfs`, `ramfs`), or `undefined` when it is not one. */
+export function memoryFsType(fs: FileSystem, directory: string): string | undefined {
+  try {
+    return MEMORY_FS_TYPES.get(Number(fs.statfsSync(directory).type));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StoreOptions {
+  /** `--store`: `auto` (memory for files that carry a secret when a tmpfs exists), `memory` or `disk`. */
+  mode: StoreMode;
+  /** `--store-dir`: the store directory itself; must be on tmpfs/ramfs. Default: `<first memory root>/runtime-env-<uid>`. */
+  dir?: string;
+  /** @default MEMORY_ROOTS */
+  roots?: readonly string[];
+  uid: number;
+}
+
+/**
+ * Decides, per file, whether it goes to memory or disk, and writes it there. One per run: it prints
+ * its "no tmpfs" notice once.
+ */
+export class Store {
+  private noticed = false;
+
+  private constructor(
+    private readonly logger: Logger,
+    readonly mode: StoreMode,
+    /** The memory store, when a memory file system was found. Also where our own links may point. */
+    readonly memory: MemoryStore | undefined,
+    private readonly missingReason: string,
+  ) {}
+
+  /** @throws ConfigError when `--store memory` (or an explicit `--store-dir`) cannot be honoured. */
+  static open(fs: FileSystem, logger: Logger, options: StoreOptions): Store {
+    if (options.dir !== undefined) {
+      const dir = path.resolve(options.dir);
+      const parent = fs.existsSync(dir) ? dir : path.dirname(dir);
+      if (memoryFsType(fs, parent) === undefined) {
+        if (options.mode === 'disk') return new Store(logger, options.mode, undefined, '--store disk');
+        throw new ConfigError('STORE_NOT_IN_MEMORY', `--store-dir ${dir} is not on a memory file system (tmpfs or ramfs); secrets there would reach the disk`);
+      }
+      return new Store(logger, options.mode, new MemoryStore(fs, dir, options.uid), '');
+    }
+    const roots = options.roots ?? MEMORY_ROOTS;
+    const root = roots.find((candidate) => memoryFsType(fs, candidate) !== undefined);
+    if (root === undefined) {
+      if (options.mode === 'memory') {
+        throw new ConfigError('NO_MEMORY_FS', `--store memory needs a tmpfs or ramfs, and none of ${roots.join(', ')} is one (mount one, or pass --store-dir)`);
+      }
+      return new Store(logger, options.mode, undefined, `none of ${roots.join(', ')} is a tmpfs`);
+    }
+    return new Store(logger, options.mode, new MemoryStore(fs, path.join(root, `runtime-env-${options.uid}`), options.uid), '');
+  }
+
+  /**
+   * Where a file goes. `--store disk`: disk. `--store memory`: memory unless the sink says `disk`.
+   * Default: memory when the file carries a secret (or the sink asks for it) and a tmpfs exists.
+   * A target that already is our link stays in memory: writing it on disk would mean following it.
+   */
+  place(sink: SecretSink, carriesSecret: boolean, alreadyLinked: boolean): Placement {
+    if (alreadyLinked && this.memory) return 'memory';
+    if (this.mode === 'disk' || sink.store === 'disk') return 'disk';
+    if (this.mode === 'auto' && sink.store !== 'memory' && !carriesSecret) return 'disk';
+    if (this.memory) return 'memory';
+    if (!this.noticed) {
+      this.noticed = true;
+      this.logger.warn(`secret files are written to disk: ${this.missingReason} (mount a tmpfs at /dev/shm, or pass --store-dir on one)`);
+    }
+    return 'disk';
+  }
+}
+
+export interface MemoryWriteRequest {
+  /** The target path in the ComfyUI tree, where the link goes. Absolute; already checked by `resolveTarget`. */
+  readonly target: string;
+  readonly content: string;
+  readonly mode: number;
+  readonly owner?: { uid: number; gid: number };
+  readonly dryRun?: boolean;
+}
+
+/** Files in a 0700 directory on tmpfs, each reached from its target through a symlink. */
+export class MemoryStore {
+  constructor(
+    private readonly fs: FileSystem,
+    /** Absolute path of the store directory. */
+    readonly dir: string,
+    private readonly uid: number,
+  ) {}
+
+  /** The store file for a target: a hash of the target's path keeps two targets apart, the name keeps it readable. */
+  fileFor(target: string): string {
+    const id = createHash('sha256').update(target).digest('hex').slice(0, 16);
+    return path.join(this.dir, `${id}-${path.basename(target)}`);
+  }
+
+  /** Whether `target` is a link to its own store file. */
+  isLinked(target: string): boolean {
+    try {
+      return this.fs.lstatSync(target).isSymbolicLink() && path.resolve(path.dirname(target), this.fs.readlinkSync(target)) === this.fileFor(target);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Writes the content into the store (atomically, through the safe writer) and points the target at
+   * it with a link renamed into place, so a reader sees the old file or the link, never neither.
+   */
+  write(request: MemoryWriteRequest): WriteResult & { storedAt: string } {
+    const storedAt = this.fileFor(request.target);
+    const linked = this.isLinked(request.target);
+    if (!request.dryRun) this.ensureDirectory(request.owner);
+    else if (!this.fs.existsSync(this.dir)) return { status: 'would-write', path: storedAt, storedAt };
+    const result = writeFileSafely(this.fs, {
+      root: this.dir,
+      comfyuiDir: this.dir,
+      path: path.basename(storedAt),
+      content: request.content,
+      mode: request.mode,
+      owner: request.owner,
+      dryRun: request.dryRun,
+    });
+    if (linked) return { ...result, storedAt };
+    if (request.dryRun) return { ...result, status: 'would-write', storedAt };
+    this.link(request.target, storedAt);
+    return { ...result, status: 'written', storedAt };
+  }
+
+  private link(target: string, storedAt: string): void {
+    const display = target;
+    const directory = path.dirname(target);
+    try {
+      this.fs.mkdirSync(directory, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      throw new SinkError('WRITE_FAILED', `cannot create the directory of ${display} (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
+    }
+    const temp = path.join(directory, `.${path.basename(target).slice(0, 100)}.${process.pid}.${randomBytes(6).toString('hex')}.runtime-env.tmp`);
+    try {
+      this.fs.symlinkSync(storedAt, temp);
+      // rename replaces a file (or a stale link) at the target without following it.
+      this.fs.renameSync(temp, target);
+    } catch (error) {
+      try {
+        this.fs.unlinkSync(temp);
+      } catch {
+        // the symlink itself failed
+      }
+      throw new SinkError('WRITE_FAILED', `cannot link ${display} into the memory store (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
+    }
+  }
+
+  /**
+   * Creates the store directory 0700, or checks an existing one: a real directory (not a link), ours
+   * (or the `--owner`'s, who reads the files), on a memory file system.
+   */
+  ensureDirectory(owner?: { uid: number; gid: number }): void {
+    try {
+      this.fs.mkdirSync(this.dir, { mode: 0o700 });
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw storeError(this.dir, `cannot be created (${errnoCode(error) ?? 'error'})`, error);
+    }
+    let fd: number;
+    try {
+      fd = this.fs.openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    } catch (error) {
+      throw storeError(this.dir, errnoCode(error) === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${errnoCode(error) ?? 'error'})`, error);
+    }
+    try {
+      const stat = this.fs.fstatSync(fd);
+      if (stat.uid !== this.uid && stat.uid !== owner?.uid) throw storeError(this.dir, `belongs to uid ${stat.uid}, not to this user`);
+      // The owner of the files must be able to reach them through the link; the directory stays 0700.
+      if (owner !== undefined && stat.uid !== owner.uid) this.fs.fchownSync(fd, owner.uid, owner.gid);
+      if ((stat.mode & 0o777) !== 0o700) this.fs.fchmodSync(fd, 0o700);
+    } finally {
+      this.fs.closeSync(fd);
+    }
+    if (memoryFsType(this.fs, this.dir) === undefined) throw storeError(this.dir, 'is not on a memory file system (tmpfs or ramfs)');
+  }
+}
+
+function storeError(dir: string, why: string, cause?: unknown): SinkError {
+  return new SinkError('STORE_UNUSABLE', `the memory store ${dir} ${why}`, { file: dir, cause });
+}
