@@ -4,6 +4,13 @@ export const REDACTED = '[redacted]';
 const MIN_LENGTH = 4;
 
 /**
+ * V8 refuses an alternation with a branch of about 32 K characters or more ("Regular expression too
+ * large"), so a large secret (a 24 KiB certificate bundle's base64 form) would make every log line
+ * throw. Forms longer than this are removed by plain search instead.
+ */
+const MAX_PATTERN_BRANCH = 16 * 1024;
+
+/**
  * Knows every secret value of the run and removes it, in the forms it is likely to be printed in
  * (raw, base64, JSON-escaped, URL-encoded), from any text. One combined pattern keeps the cost of a
  * log line independent of how many secrets there are.
@@ -11,6 +18,8 @@ const MIN_LENGTH = 4;
 export class Redactor {
   private readonly values = new Set<string>();
   private pattern: RegExp | undefined;
+  /** Forms too long for the combined pattern, longest first; removed one by one before it runs. */
+  private long: string[] | undefined;
 
   add(value: string): void {
     if (value.length < MIN_LENGTH || this.values.has(value)) return;
@@ -18,6 +27,7 @@ export class Redactor {
       this.values.add(form);
     }
     this.pattern = undefined;
+    this.long = undefined;
   }
 
   get size(): number {
@@ -26,12 +36,16 @@ export class Redactor {
 
   redact(text: string): string {
     if (this.values.size === 0) return text;
-    this.pattern ??= new RegExp(
+    if (this.pattern === undefined || this.long === undefined) {
       // Longest first, so a secret that contains another is removed whole.
-      [...this.values].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'),
-      'g',
-    );
-    return text.replace(this.pattern, REDACTED);
+      const sorted = [...this.values].sort((a, b) => b.length - a.length);
+      this.long = sorted.filter((form) => form.length > MAX_PATTERN_BRANCH);
+      const short = sorted.filter((form) => form.length <= MAX_PATTERN_BRANCH);
+      this.pattern = short.length > 0 ? new RegExp(short.map(escapeRegExp).join('|'), 'g') : /(?!)/g;
+    }
+    let result = text;
+    for (const form of this.long) result = result.split(form).join(REDACTED);
+    return result.replace(this.pattern, REDACTED);
   }
 }
 
