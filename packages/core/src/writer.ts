@@ -105,12 +105,15 @@ export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteRes
   const sameContent = existing !== undefined && existing.exactText && sameIgnoringTimestamp(existing.text, request.content);
 
   if (sameContent && matchesMetadata(existing.stat, mode, request.owner)) {
+    // A run killed mid-write leaves its temp file (a copy of the secrets) even when it had nothing new to say.
+    if (request.dryRun !== true) removeStaleTempFiles(fs, target);
     return { status: 'unchanged', path: target.path, previous };
   }
   if (request.dryRun === true) return { status: 'would-write', path: target.path, previous };
 
   // Same content, wrong mode or owner: fix it in place so the mtime (and the header's time) stay.
   if (sameContent) {
+    removeStaleTempFiles(fs, target);
     fixMetadata(fs, target, mode, request.owner);
   } else {
     ensureDirectories(fs, target);

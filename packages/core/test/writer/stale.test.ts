@@ -61,3 +61,22 @@ test("keeps a dead process's temp file for another target", () => {
 
   expect(tempFiles(tree.nodeDir)).toEqual([name]);
 });
+
+test('removes a dead process\'s temp file when the target already holds the content (nothing to write)', () => {
+  writeFileSafely(realFileSystem, request(tree));
+  plantTemp(deadPid());
+
+  const result = writeFileSafely(realFileSystem, request(tree));
+
+  expect(result.status).toBe('unchanged');
+  expect(tempFiles(tree.nodeDir)).toEqual([]);
+});
+
+test('an unchanged dry run leaves a dead process\'s temp file alone (it touches nothing)', () => {
+  writeFileSafely(realFileSystem, request(tree));
+  const name = plantTemp(deadPid());
+
+  writeFileSafely(realFileSystem, { ...request(tree), dryRun: true });
+
+  expect(tempFiles(tree.nodeDir)).toEqual([name]);
+});
