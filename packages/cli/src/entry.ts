@@ -11,10 +11,21 @@ main(process.argv.slice(2), {
   stderr: process.stderr,
   fs: realFileSystem,
   cliDir: path.resolve(__dirname, '..'),
-}).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`runtime-env: internal error: ${error instanceof Error ? error.name : 'unknown'}\n`);
-    process.exit(70);
-  },
-);
+}).then(exitAfterFlush, (error: unknown) => {
+  process.stderr.write(`runtime-env: internal error: ${error instanceof Error ? error.name : 'unknown'}\n`);
+  exitAfterFlush(70);
+});
+
+/**
+ * process.exit drops whatever a pipe has not taken yet: a `--json` report over 64 KiB piped to `jq`
+ * was cut short. An empty write's callback runs once everything written before it is flushed.
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const flushed = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}

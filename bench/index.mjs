@@ -1,0 +1,205 @@
+// `pnpm bench`: start-up against `node -e 0` and scale to 1,000 sinks, checked against the budget of
+// README "Performance". Run on the built CLI (`pnpm bench` builds first).
+//
+//   node bench/index.mjs            full run (≥ 21 interleaved start-up rounds, 10/100/1,000 sinks)
+//   node bench/index.mjs --smoke    reduced, for CI: prints figures, fails only if a run fails
+//   node bench/index.mjs --check    full run that also exits 1 when a figure is over budget
+//   --rounds N                      start-up rounds (default 31, smoke 5)
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTree, resetWrites } from './generate.mjs';
+import { hasGnuTime, median, runOnce, shuffled } from './measure.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const enforce = args.includes('--check');
+const roundsArg = args.indexOf('--rounds');
+const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : smoke ? 5 : 31;
+const warmup = smoke ? 1 : 3;
+const sizes = smoke ? [10, 100] : [10, 100, 1000];
+const scaleRuns = smoke ? 2 : 5;
+
+export const BUDGET = { startupRatio: 1.3, wall1000Ms: 1000, rss1000MiB: 150, growth: 12, defaultRssMiB: 60 };
+
+const node = process.execPath;
+const cli = join(root, 'packages/cli/bin/runtime-env.js');
+const dotenvx = join(root, 'node_modules/@dotenvx/dotenvx/src/cli/dotenvx.js');
+if (!existsSync(join(root, 'packages/cli/dist/runtime-env.js'))) fail('the CLI is not built: run `pnpm build` (or `pnpm bench`, which builds first)');
+
+const work = mkdtempSync(join(tmpdir(), 'runtime-env-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+// A clean environment: what the children see must not depend on the shell that runs the bench.
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8' };
+
+const results = {
+  date: new Date().toISOString(),
+  mode: smoke ? 'smoke' : 'full',
+  machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', platform: `${process.platform}-${process.arch}` },
+  budget: BUDGET,
+  startup: null,
+  scale: [],
+  verdicts: [],
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. Start-up: the demo tree with the shipped sinks, interleaved with `node -e 0` (and dotenvx).
+const demo = join(work, 'demo');
+cpSync(join(root, 'examples/demo/ComfyUI'), join(demo, 'ComfyUI'), { recursive: true });
+const demoEnvFile = join(root, 'examples/demo/.env.demo');
+const commands = [
+  { id: 'node', label: 'node -e 0', argv: [node, '-e', '0'] },
+  { id: 'runtime-env', label: 'runtime-env run (demo tree)', argv: [node, cli, 'run', '--comfyui-dir', join(demo, 'ComfyUI'), '--env-file', demoEnvFile, '--override'] },
+];
+if (existsSync(dotenvx)) {
+  commands.push({ id: 'dotenvx', label: 'dotenvx run -f .env.demo -- true', argv: [node, dotenvx, 'run', '-q', '-f', demoEnvFile, '--', 'true'] });
+}
+
+const first = runOnce(commands[1].argv, { env, capture: true });
+if (first.status !== 0) fail(`runtime-env run on the demo tree exited ${first.status}:\n${first.stderr.slice(0, 2000)}`);
+for (const command of commands.slice(2)) {
+  const check = runOnce(command.argv, { env, capture: true });
+  if (check.status !== 0) fail(`${command.label} exited ${check.status}:\n${check.stderr.slice(0, 2000)}`);
+}
+
+console.log(`runtime-env bench (${results.mode}): ${results.machine.cpus} cores, Node ${process.version}; ${rounds} interleaved rounds after ${warmup} warm-up`);
+for (let i = 0; i < warmup; i += 1) for (const command of commands) runOnce(command.argv, { env });
+const times = Object.fromEntries(commands.map((command) => [command.id, []]));
+const ratios = Object.fromEntries(commands.map((command) => [command.id, []]));
+for (let round = 0; round < rounds; round += 1) {
+  const inRound = {};
+  for (const command of shuffled(commands)) inRound[command.id] = runOnce(command.argv, { env }).ms;
+  for (const command of commands) {
+    times[command.id].push(inRound[command.id]);
+    ratios[command.id].push(inRound[command.id] / inRound.node);
+  }
+}
+// Peak RSS separately, under GNU time, so the timed rounds carry no wrapper.
+const rss = {};
+for (const command of commands) {
+  const samples = Array.from({ length: smoke ? 2 : 5 }, () => runOnce(command.argv, { env, rss: true }).rssMiB);
+  rss[command.id] = samples.includes(null) ? null : Math.max(...samples);
+}
+results.startup = {
+  rounds,
+  commands: commands.map((command) => ({
+    id: command.id,
+    label: command.label,
+    medianMs: round1(median(times[command.id])),
+    minMs: round1(Math.min(...times[command.id])),
+    ratioToNode: round2(median(ratios[command.id])),
+    peakRssMiB: rss[command.id] === null ? null : round1(rss[command.id]),
+  })),
+};
+
+console.log('\nStart-up (wall ms: median and min over the rounds; ratio: median of the per-round ratios to node -e 0)');
+table(
+  ['command', 'median ms', 'min ms', '× node -e 0', 'peak RSS MiB'],
+  results.startup.commands.map((c) => [c.label, c.medianMs, c.minMs, c.ratioToNode.toFixed(2), c.peakRssMiB ?? 'n/a']),
+);
+
+// ---------------------------------------------------------------------------------------------
+// 2. Scale: N sinks × 20 variables, through plugin packages and through config_nodes.json.
+const help = runOnce([node, cli, 'run', '--help'], { env, capture: true }).stdout;
+const hasConfigNodes = help.includes('--config-nodes');
+const modes = [
+  { id: 'plugins', label: 'plugin packages', args: (tree) => ['--project', tree.projectDir] },
+  ...(hasConfigNodes ? [{ id: 'config-nodes', label: 'config_nodes.json', args: (tree) => ['--project', tree.emptyProjectDir, '--config-nodes', tree.configNodes] }] : []),
+];
+if (!hasConfigNodes) console.log('\n(config_nodes.json half skipped: this build of `runtime-env run` has no --config-nodes option yet)');
+
+for (const size of sizes) {
+  const tree = generateTree(join(work, `scale-${size}`), size);
+  for (const mode of modes) {
+    const argv = [node, cli, 'run', '--comfyui-dir', tree.comfyuiDir, '--env-file', tree.envFile, ...mode.args(tree)];
+    // One checked run first: every sink must have been written, or the timing means nothing.
+    resetWrites(tree.comfyuiDir, size);
+    const check = runOnce([...argv, '--json'], { env, capture: true });
+    let written = -1;
+    try {
+      written = JSON.parse(check.stdout).counts.written;
+    } catch {
+      // reported below
+    }
+    if (check.status !== 0 || written !== size) {
+      fail(`${size} sinks via ${mode.label}: exit ${check.status}, ${written} of ${size} written:\n${check.stderr.slice(0, 2000)}`);
+    }
+    const samples = [];
+    for (let i = 0; i < scaleRuns; i += 1) {
+      resetWrites(tree.comfyuiDir, size);
+      samples.push(runOnce(argv, { env, rss: true }));
+    }
+    results.scale.push({
+      mode: mode.id,
+      sinks: size,
+      variables: size * 20,
+      runs: scaleRuns,
+      medianMs: round1(median(samples.map((s) => s.ms))),
+      peakRssMiB: samples.some((s) => s.rssMiB === null) ? null : round1(Math.max(...samples.map((s) => s.rssMiB))),
+    });
+  }
+  rmSync(join(work, `scale-${size}`), { recursive: true, force: true });
+}
+const growth = {};
+for (const mode of modes) {
+  const at = (n) => results.scale.find((r) => r.mode === mode.id && r.sinks === n)?.medianMs;
+  const big = sizes.at(-1);
+  if (at(big) !== undefined && at(100) !== undefined && big !== 100) growth[mode.id] = round2(at(big) / at(100));
+}
+results.growth = growth;
+
+console.log(`\nScale (every run writes every sink's .env: a first container start; median of ${scaleRuns} runs, max peak RSS)`);
+table(
+  ['sinks × 20 vars', 'via', 'wall ms', 'peak RSS MiB'],
+  results.scale.map((r) => [r.sinks, modes.find((m) => m.id === r.mode).label, r.medianMs, r.peakRssMiB ?? 'n/a']),
+);
+for (const [mode, ratio] of Object.entries(growth)) console.log(`growth t(${sizes.at(-1)})/t(100) via ${modes.find((m) => m.id === mode).label}: ${ratio}`);
+
+// ---------------------------------------------------------------------------------------------
+// 3. Verdicts against the budget (only the full run has 1,000 sinks).
+const startupOf = (id) => results.startup.commands.find((c) => c.id === id);
+verdict('start-up ratio (median of per-round ratios)', startupOf('runtime-env').ratioToNode, BUDGET.startupRatio, '×');
+verdict('default run peak RSS', startupOf('runtime-env').peakRssMiB, BUDGET.defaultRssMiB, 'MiB');
+for (const mode of modes) {
+  const big = results.scale.find((r) => r.mode === mode.id && r.sinks === 1000);
+  if (!big) continue;
+  verdict(`1,000 sinks wall (${mode.label})`, big.medianMs, BUDGET.wall1000Ms, 'ms');
+  verdict(`1,000 sinks peak RSS (${mode.label})`, big.peakRssMiB, BUDGET.rss1000MiB, 'MiB');
+  verdict(`growth t(1000)/t(100) (${mode.label})`, growth[mode.id], BUDGET.growth, '×');
+}
+console.log('\nBudget');
+table(['figure', 'measured', 'budget', 'verdict'], results.verdicts.map((v) => [v.figure, `${v.value ?? 'n/a'} ${v.unit}`, `≤ ${v.budget} ${v.unit}`, v.ok === null ? 'n/a' : v.ok ? 'ok' : 'OVER']));
+if (!hasGnuTime) console.log('(peak RSS needs GNU time at /usr/bin/time: apt-get install time)');
+
+const out = join(root, 'bench', smoke ? 'results.smoke.json' : 'results.json');
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${out.slice(root.length)}`);
+if (smoke) console.log('(smoke mode: timing is printed, never judged)');
+process.exitCode = enforce && !smoke && results.verdicts.some((v) => v.ok === false) ? 1 : 0;
+
+// ---------------------------------------------------------------------------------------------
+function verdict(figure, value, budget, unit) {
+  results.verdicts.push({ figure, value, budget, unit, ok: value === null || value === undefined ? null : value <= budget });
+}
+
+function table(header, rows) {
+  const cells = [header, ...rows].map((row) => row.map(String));
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const line = (row) => `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(cells[0]));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const row of cells.slice(1)) console.log(line(row));
+}
+
+function round1(n) {
+  return Math.round(n * 10) / 10;
+}
+function round2(n) {
+  return Math.round(n * 100) / 100;
+}
+
+function fail(message) {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
