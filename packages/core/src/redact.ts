@@ -4,51 +4,74 @@ export const REDACTED = '[redacted]';
 const MIN_LENGTH = 4;
 
 /**
- * V8 refuses an alternation with a branch of about 32 K characters or more ("Regular expression too
- * large"), so a large secret (a 24 KiB certificate bundle's base64 form) would make every log line
- * throw. Forms longer than this are removed by plain search instead.
- */
-const MAX_PATTERN_BRANCH = 16 * 1024;
-
-/**
  * Knows every secret value of the run and removes it, in the forms it is likely to be printed in
- * (raw, base64, JSON-escaped, URL-encoded), from any text. One combined pattern keeps the cost of a
- * log line independent of how many secrets there are.
+ * (raw, base64, JSON-escaped, URL-encoded), from any text.
+ *
+ * One pass over the text, whatever the number of secrets: at each position one set lookup of the next
+ * two characters rejects almost everything; where a form may start, one hash lookup per distinct form
+ * length finds the longest form there. (A combined regular expression of the forms was tried each
+ * alternative at each position: 100 sinks of 10 secrets took 2.7 s of redaction, and V8 refuses a
+ * branch of about 32 K characters.) Matches are leftmost, then longest, so a secret that contains
+ * another is removed whole.
  */
 export class Redactor {
-  private readonly values = new Set<string>();
-  private pattern: RegExp | undefined;
-  /** Forms too long for the combined pattern, longest first; removed one by one before it runs. */
-  private long: string[] | undefined;
+  /** Values given to `add`, so each one's forms are added once. */
+  private readonly added = new Set<string>();
+  private readonly forms = new Set<string>();
+  private readonly byLength = new Map<number, Set<string>>();
+  /** The first two UTF-16 units of every form, as one number. */
+  private readonly heads = new Set<number>();
+  /** Distinct form lengths, longest first; rebuilt after a new length is added. */
+  private lengths: number[] | undefined;
 
   add(value: string): void {
-    if (value.length < MIN_LENGTH || this.values.has(value)) return;
+    if (value.length < MIN_LENGTH || this.added.has(value)) return;
+    this.added.add(value);
     for (const form of [value, Buffer.from(value).toString('base64'), JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) {
-      this.values.add(form);
+      if (this.forms.has(form)) continue;
+      this.forms.add(form);
+      let sameLength = this.byLength.get(form.length);
+      if (sameLength === undefined) {
+        sameLength = new Set();
+        this.byLength.set(form.length, sameLength);
+        this.lengths = undefined;
+      }
+      sameLength.add(form);
+      this.heads.add(head(form, 0));
     }
-    this.pattern = undefined;
-    this.long = undefined;
   }
 
+  /** How many forms are searched for. */
   get size(): number {
-    return this.values.size;
+    return this.forms.size;
   }
 
   redact(text: string): string {
-    if (this.values.size === 0) return text;
-    if (this.pattern === undefined || this.long === undefined) {
-      // Longest first, so a secret that contains another is removed whole.
-      const sorted = [...this.values].sort((a, b) => b.length - a.length);
-      this.long = sorted.filter((form) => form.length > MAX_PATTERN_BRANCH);
-      const short = sorted.filter((form) => form.length <= MAX_PATTERN_BRANCH);
-      this.pattern = short.length > 0 ? new RegExp(short.map(escapeRegExp).join('|'), 'g') : /(?!)/g;
+    if (this.forms.size === 0 || text.length < MIN_LENGTH) return text;
+    const lengths = (this.lengths ??= [...this.byLength.keys()].sort((a, b) => b - a));
+    let result = '';
+    let copied = 0;
+    for (let i = 0; i <= text.length - MIN_LENGTH; ) {
+      const length = this.heads.has(head(text, i)) ? this.longestAt(text, i, lengths) : 0;
+      if (length === 0) {
+        i += 1;
+        continue;
+      }
+      result += text.slice(copied, i) + REDACTED;
+      i += length;
+      copied = i;
     }
-    let result = text;
-    for (const form of this.long) result = result.split(form).join(REDACTED);
-    return result.replace(this.pattern, REDACTED);
+    return copied === 0 ? text : result + text.slice(copied);
+  }
+
+  private longestAt(text: string, at: number, lengths: readonly number[]): number {
+    for (const length of lengths) {
+      if (at + length <= text.length && this.byLength.get(length)!.has(text.slice(at, at + length))) return length;
+    }
+    return 0;
   }
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+function head(text: string, at: number): number {
+  return text.charCodeAt(at) * 0x10000 + text.charCodeAt(at + 1);
 }
