@@ -24,6 +24,7 @@ const config: Config = {
     '^@runtime-env/core$': '<rootDir>/packages/core/src/index.ts',
     '^@runtime-env/core/contract$': '<rootDir>/packages/core/src/contract.ts',
     '^@runtime-env/testing$': '<rootDir>/packages/testing/src/index.ts',
+    '^@runtime-env/sink-config-nodes$': '<rootDir>/plugins/config-nodes/src/index.ts',
   },
   setupFiles: ['<rootDir>/jest.setup.ts'],
   clearMocks: true,

@@ -21,7 +21,9 @@ await Promise.all([
   ...libraries.map((dir) => {
     const entryPoints = { index: join(root, dir, 'src/index.ts') };
     if (existsSync(join(root, dir, 'src/contract.ts'))) entryPoints.contract = join(root, dir, 'src/contract.ts');
-    return build({ ...common, entryPoints, outdir: join(root, dir, 'dist'), packages: 'external' });
+    // `@runtime-env/*` too: tsconfig paths would otherwise bundle core's source into every plugin (and
+    // into the testing kit, which must share the one runner and error classes the CLI loads).
+    return build({ ...common, entryPoints, outdir: join(root, dir, 'dist'), packages: 'external', external: ['@runtime-env/*'] });
   }),
   build({
     ...common,

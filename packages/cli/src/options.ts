@@ -13,6 +13,7 @@ import {
   type Logger,
   type LogLevel,
 } from '@runtime-env/core';
+import { withConfigNodes, type WithDeclarations } from './config-nodes';
 import type { CliContext } from './context';
 
 /** Options shared by the commands that run sinks (`run`, `plan`, `check`, `exec`). */
@@ -30,6 +31,8 @@ export interface RunFlags {
   strict?: boolean;
   logLevel?: string;
   owner?: { uid: number; gid: number };
+  /** `--config-nodes FILE`, or `false` for `--no-config-nodes`. */
+  configNodes?: string | boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -39,6 +42,8 @@ export function addDiscoveryOptions(command: Command): Command {
   return command
     .option('--plugin <path>', 'also load the sink(s) of this package directory or module file (repeatable)', collect, [])
     .option('--project <dir>', "discover sinks in this project's dependencies instead of the one that installed runtime-env")
+    .option('--config-nodes <file>', 'also run the env maps of this config_nodes.json (default: $WORKSPACE_PATH/config_nodes.json when it exists)')
+    .option('--no-config-nodes', 'read no config_nodes.json')
     .option('--json', 'print one JSON document on stdout (logs stay on stderr)')
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug (default: $RUNTIME_ENV_LOG_LEVEL, else info)').choices(LOG_LEVELS));
 }
@@ -77,9 +82,14 @@ export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContex
   return createLogger({ level: level as LogLevel, json: !context.stdout.isTTY, redactor, stream: context.stderr });
 }
 
-export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project'>, context: CliContext): LoadedSink[] {
+export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes'>, context: CliContext): LoadedSink[] {
+  return loadSinksAndDeclarations(flags, context).sinks;
+}
+
+/** The discovered sinks plus those a config_nodes.json declares (and which declarations a code sink shadows). */
+export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes'>, context: CliContext): WithDeclarations {
   const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : context.env.RUNTIME_ENV_PROJECT ?? findProjectDir(context.fs, context.cliDir);
-  return discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd });
+  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd }), flags.configNodes, context);
 }
 
 /** Discovery, logger and a fresh container for one run of the sink-running commands. */

@@ -30,7 +30,7 @@ export function describeVariable(variable: VariableReport): string {
   const required = variable.required === true ? ' (required)' : typeof variable.required === 'string' ? ` (required ${variable.required})` : '';
   if (variable.state === 'set') return `set (${variable.length} chars) from ${variable.source}`;
   if (variable.state === 'default') return `default (${variable.length} chars)`;
-  return `missing${required}`;
+  return `missing${required}${variable.unset ? ` (${variable.unset.join(', ')} not set)` : ''}`;
 }
 
 export function formatSinkList(sinks: readonly LoadedSink[]): string {

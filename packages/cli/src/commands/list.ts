@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
 import { orderLoaded, type LoadedSink } from '@runtime-env/core';
 import type { CliContext } from '../context';
-import { addDiscoveryOptions, loadSinks, type RunFlags } from '../options';
+import { addDiscoveryOptions, loadSinksAndDeclarations, type RunFlags } from '../options';
 import { formatSinkList } from '../report';
 
 export function registerListCommand(program: Command, context: CliContext, done: (code: number) => void): void {
   addDiscoveryOptions(program.command('list').description('the discovered sinks in run order: package, nodes, file, format, variables')).action(
     (flags: RunFlags) => {
-      const ordered = orderLoaded(loadSinks(flags, context));
-      context.stdout.write(flags.json ? `${JSON.stringify({ command: 'list', sinks: ordered.map(describeSink) }, null, 2)}\n` : formatSinkList(ordered));
+      const { sinks, shadowed } = loadSinksAndDeclarations(flags, context);
+      const ordered = orderLoaded(sinks);
+      // A declaration a code sink shadows is said, so nobody wonders why their config_nodes.json entry did nothing.
+      const shadowedText = shadowed.map((entry) => `shadowed: ${entry.name} (config_nodes.json) — custom_nodes/${entry.node} is served by the code sink ${entry.by}\n`).join('');
+      context.stdout.write(flags.json ? `${JSON.stringify({ command: 'list', sinks: ordered.map(describeSink), shadowed }, null, 2)}\n` : formatSinkList(ordered) + shadowedText);
       done(0);
     },
   );
@@ -27,7 +30,8 @@ function describeSink({ sink, plugin, version }: LoadedSink) {
     format: sink.format ?? 'dotenv',
     variables: Object.entries(sink.variables).map(([key, spec]) => ({
       key,
-      from: spec.from ?? [key],
+      from: spec.template !== undefined ? [] : spec.from ?? [key],
+      template: spec.template,
       required: spec.required ?? false,
       secret: spec.secret ?? true,
       decode: spec.decode,

@@ -1,0 +1,37 @@
+import * as path from 'node:path';
+import { ConfigError, errnoCode, type LoadedSink } from '@runtime-env/core';
+import { sinksFromConfigNodes, withDeclarations, type ShadowedDeclaration } from '@runtime-env/sink-config-nodes';
+import type { CliContext } from './context';
+
+export interface WithDeclarations {
+  sinks: LoadedSink[];
+  /** Declarations a code sink serves instead, for `list`. */
+  shadowed: ShadowedDeclaration[];
+  /** The config_nodes.json read, if any. */
+  file?: string;
+}
+
+/**
+ * Adds the sinks a config_nodes.json declares. `--config-nodes FILE` must exist; without it,
+ * `$WORKSPACE_PATH/config_nodes.json` is read when it exists; `--no-config-nodes` reads none.
+ */
+export function withConfigNodes(code: LoadedSink[], option: string | boolean | undefined, context: CliContext): WithDeclarations {
+  const file = configNodesFile(option, context);
+  if (file === undefined) return { sinks: code, shadowed: [] };
+  let text: string;
+  try {
+    text = context.fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('CONFIG_NODES_UNREADABLE', `cannot read --config-nodes ${file} (${errnoCode(error) ?? 'error'})`, { file, cause: error });
+  }
+  return { ...withDeclarations(code, sinksFromConfigNodes(text, file), file), file };
+}
+
+function configNodesFile(option: string | boolean | undefined, context: CliContext): string | undefined {
+  if (option === false) return undefined;
+  if (typeof option === 'string') return path.resolve(context.cwd, option);
+  const workspace = context.env.WORKSPACE_PATH;
+  if (!workspace) return undefined;
+  const candidate = path.resolve(context.cwd, workspace, 'config_nodes.json');
+  return context.fs.existsSync(candidate) ? candidate : undefined;
+}
