@@ -1,0 +1,23 @@
+import type { FormatSpec } from '../contract';
+import { createDotenvFormat } from './dotenv';
+import type { Format } from './format';
+import { createIniFormat } from './ini';
+import { createJsonFormat } from './json';
+
+export { createDotenvFormat } from './dotenv';
+export { createIniFormat } from './ini';
+export { createJsonFormat, type JsonFormatOptions } from './json';
+export { UnwritableValueError, type Format, type RenderRequest } from './format';
+
+/** The format a sink declares; no declaration means a `.env` for python-dotenv. */
+export function createFormat(spec: FormatSpec | undefined): Format {
+  const normalised = typeof spec === 'string' ? { type: spec } : (spec ?? { type: 'dotenv' as const });
+  switch (normalised.type) {
+    case 'dotenv':
+      return createDotenvFormat('readers' in normalised ? normalised.readers : undefined);
+    case 'ini':
+      return createIniFormat('section' in normalised ? normalised.section : undefined);
+    case 'json':
+      return createJsonFormat({ merge: 'merge' in normalised ? normalised.merge : undefined });
+  }
+}
