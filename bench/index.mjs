@@ -5,7 +5,7 @@
 //   node bench/index.mjs --smoke    reduced, for CI: prints figures, fails only if a run fails
 //   node bench/index.mjs --check    full run that also exits 1 when a figure is over budget
 //   --rounds N                      start-up rounds (default 31, smoke 5)
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTree, resetWrites } from './generate.mjs';
@@ -30,8 +30,21 @@ if (!existsSync(join(root, 'packages/cli/dist/runtime-env.js'))) fail('the CLI i
 
 const work = mkdtempSync(join(tmpdir(), 'runtime-env-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-// A clean environment: what the children see must not depend on the shell that runs the bench.
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8' };
+// A clean environment: what the children see must not depend on the shell that runs the bench. The
+// run state and the memory store (a tmpfs, where there is one) get directories of the bench's own.
+const stateDir = join(work, 'state');
+const storeDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/runtime-env-bench-') : undefined;
+if (storeDir) process.on('exit', () => rmSync(storeDir, { recursive: true, force: true }));
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8', RUNTIME_ENV_STATE_DIR: stateDir, ...(storeDir ? { RUNTIME_ENV_STORE_DIR: storeDir } : {}) };
+/** A container's first start: no file written yet, no state, an empty store. */
+function freshStart(comfyuiDir, size) {
+  resetWrites(comfyuiDir, size);
+  for (const dir of [stateDir, storeDir]) {
+    if (!dir) continue;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700 });
+  }
+}
 
 const results = {
   date: new Date().toISOString(),
@@ -114,7 +127,7 @@ for (const size of sizes) {
   for (const mode of modes) {
     const argv = [node, cli, 'run', '--comfyui-dir', tree.comfyuiDir, '--env-file', tree.envFile, ...mode.args(tree)];
     // One checked run first: every sink must have been written, or the timing means nothing.
-    resetWrites(tree.comfyuiDir, size);
+    freshStart(tree.comfyuiDir, size);
     const check = runOnce([...argv, '--json'], { env, capture: true });
     let written = -1;
     try {
@@ -127,7 +140,7 @@ for (const size of sizes) {
     }
     const samples = [];
     for (let i = 0; i < scaleRuns; i += 1) {
-      resetWrites(tree.comfyuiDir, size);
+      freshStart(tree.comfyuiDir, size);
       samples.push(runOnce(argv, { env, rss: true }));
     }
     results.scale.push({
