@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { REDACTED, Redactor } from '../src/redact';
+import { CANARY } from './helpers';
 
 /** The specification, by brute force: at each position the longest form that starts there, else the character. */
 function naiveRedact(values: readonly string[], text: string): string {
@@ -43,5 +44,93 @@ describe('Redactor', () => {
     const values = Array.from({ length: 40_000 }, (_, i) => `fake-value-${i}-FAKE`);
     for (const value of values) redactor.add(value);
     expect(redactor.redact(values.join(' '))).toBe(values.map(() => REDACTED).join(' '));
+  });
+});
+
+function redactorOf(...values: string[]): Redactor {
+  const redactor = new Redactor();
+  for (const value of values) redactor.add(value);
+  return redactor;
+}
+
+describe('Redactor forms and limits', () => {
+  it('removes the raw value', () => {
+    expect(redactorOf(CANARY).redact(`token=${CANARY}; again ${CANARY}`)).toBe(`token=${REDACTED}; again ${REDACTED}`);
+  });
+
+  it('removes the base64 form', () => {
+    expect(redactorOf(CANARY).redact(`Basic ${Buffer.from(CANARY).toString('base64')}`)).toBe(`Basic ${REDACTED}`);
+  });
+
+  it('removes the JSON-escaped form', () => {
+    const secret = 'hf_FAKE"quoted"\\back\nslash';
+    expect(redactorOf(secret).redact(JSON.stringify({ token: secret }))).toBe(`{"token":"${REDACTED}"}`);
+  });
+
+  it('removes the URL-encoded form', () => {
+    const secret = 'p@ss w/rd&FAKE=1';
+    expect(redactorOf(secret).redact(`https://host/?key=${encodeURIComponent(secret)}&x=1`)).toBe(`https://host/?key=${REDACTED}&x=1`);
+  });
+
+  it('removes the longest of overlapping secrets whole', () => {
+    expect(redactorOf('FAKE', 'FAKE_TOKEN_LONGER').redact('a FAKE_TOKEN_LONGER b')).toBe(`a ${REDACTED} b`);
+  });
+
+  it('ignores values shorter than 4 characters', () => {
+    const redactor = redactorOf('abc', '', 'x');
+    expect(redactor.size).toBe(0);
+    expect(redactor.redact('abc x')).toBe('abc x');
+  });
+
+  it('redacts a value of exactly 4 characters', () => {
+    expect(redactorOf('FAKE').redact('a FAKE b')).toBe(`a ${REDACTED} b`);
+  });
+
+  it('treats regular expression characters literally', () => {
+    const redactor = redactorOf('a.b*c+(d)|[e]');
+    expect(redactor.redact('a.b*c+(d)|[e] aXbbbc+d')).toBe(`${REDACTED} aXbbbc+d`);
+  });
+
+  it('adds a value once', () => {
+    const redactor = redactorOf(CANARY, CANARY);
+    expect(redactor.size).toBe(redactorOf(CANARY).size);
+  });
+
+  it('redacts values added after it was first used', () => {
+    const redactor = redactorOf(CANARY);
+    redactor.redact('warm up');
+    redactor.add('sk-FAKE-later');
+    expect(redactor.redact(`${CANARY} sk-FAKE-later`)).toBe(`${REDACTED} ${REDACTED}`);
+  });
+
+  it('leaves text alone when it knows no secret', () => {
+    expect(new Redactor().redact('nothing to see')).toBe('nothing to see');
+  });
+
+  it('removes every form of any secret whole', () => {
+    // \u0001 never appears in a form, so the only possible match between the delimiters is the form itself.
+    const secret = fc.string({ unit: 'binary', minLength: 4 }).filter((s) => !s.includes('\u0001'));
+    fc.assert(
+      fc.property(secret, (value) => {
+        const redactor = redactorOf(value);
+        for (const form of [value, Buffer.from(value).toString('base64'), JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) {
+          expect(redactor.redact(`\u0001${form}\u0001`)).toBe(`\u0001${REDACTED}\u0001`);
+        }
+      }),
+    );
+  });
+
+  it('leaves no occurrence of a secret in any text', () => {
+    // Secrets share no character with the marker, so the marker cannot combine with text into one.
+    const secret = fc.stringMatching(/^[A-Z0-9_]{4,12}$/);
+    const text = (value: string) => fc.array(fc.oneof(fc.constant(value), fc.constant(value.slice(1)), fc.string({ maxLength: 5 })), { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(
+        secret.chain((value) => fc.tuple(fc.constant(value), text(value))),
+        ([value, input]) => {
+          expect(redactorOf(value).redact(input)).not.toContain(value);
+        },
+      ),
+    );
   });
 });
