@@ -1,0 +1,183 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cliPath, repoRoot, type CliResult } from './cli';
+
+/**
+ * Shared by the reliability suite (test/reliability). The CLI under test is the built one; the
+ * `RELIABILITY_CLI` / `RELIABILITY_CORE` variables point the suite at another build (a deliberately
+ * broken copy, to check that the suite notices), and default to what `pnpm build` made.
+ */
+export const reliabilityCli = process.env.RELIABILITY_CLI ?? cliPath;
+export const reliabilityCore = process.env.RELIABILITY_CORE ?? path.join(repoRoot, 'packages/core/dist/index.js');
+
+/** mulberry32: a tiny seeded PRNG, so every random kill time and value is reproducible from the seed. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The seed of this run: `RELIABILITY_SEED` replays a failure, otherwise fixed so CI is repeatable. */
+export function suiteSeed(fallback: number): number {
+  const given = Number(process.env.RELIABILITY_SEED);
+  return Number.isSafeInteger(given) ? given : fallback;
+}
+
+const ALPHANUMERIC = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+/** Random-looking text: no ordinary word or path can contain an 8-character piece of it by chance. */
+export function randomText(rand: () => number, length: number, alphabet = ALPHANUMERIC): string {
+  let text = '';
+  for (let i = 0; i < length; i += 1) text += alphabet[Math.floor(rand() * alphabet.length)];
+  return text;
+}
+
+/** The writer's temp-file names: `.<basename>.<pid>.<hex>.runtime-env.tmp`. */
+export const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]+\.runtime-env\.tmp$/;
+
+/** Every file below `dir` (links not followed), relative paths. */
+export function walk(dir: string): string[] {
+  const found: string[] = [];
+  const visit = (relative: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+      const child = path.join(relative, entry.name);
+      if (entry.isDirectory()) visit(child);
+      else found.push(child);
+    }
+  };
+  visit('');
+  return found;
+}
+
+/** Temp files the writer left below `dir`. */
+export function tempDebris(dir: string): string[] {
+  return walk(dir).filter((file) => TEMP_FILE.test(path.basename(file)));
+}
+
+/** Writes a `--plugin` module file exporting the sinks given as JavaScript source, returns its path. */
+export function writePlugin(dir: string, name: string, sinksSource: string): string {
+  const file = path.join(dir, `${name}.js`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(file, `'use strict';\nmodule.exports = ${sinksSource};\n`);
+  return file;
+}
+
+/** An environment for the CLI child: only what is given, plus PATH, and state kept inside `home`. */
+export function cliEnv(env: Record<string, string>, home?: string): Record<string, string> {
+  const state = home === undefined ? {} : { HOME: home, XDG_STATE_HOME: path.join(home, '.state'), XDG_CONFIG_HOME: path.join(home, '.config'), TMPDIR: path.join(home, '.tmp') };
+  if (home !== undefined) fs.mkdirSync(path.join(home, '.tmp'), { recursive: true });
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...state, ...env };
+}
+
+/** The built CLI, run to completion. */
+export function runReliabilityCli(args: readonly string[], env: Record<string, string>, options: { cwd?: string; timeout?: number } = {}): CliResult {
+  const result = spawnSync(process.execPath, [reliabilityCli, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env,
+    encoding: 'utf8',
+    timeout: options.timeout ?? 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The built CLI, started without waiting: for runners that must overlap. */
+export function startCli(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [reliabilityCli, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+export type ReaderRequest =
+  | { reader: 'python-dotenv'; file: string }
+  | { reader: 'configparser'; file: string; section: string }
+  | { reader: 'bash'; file: string; keys: readonly string[] };
+
+/** What a reader read: the values by key, or why it could not read the file at all. */
+export type ReaderResult = { values: Record<string, string | null> } | { error: string };
+
+const PYTHON_READERS = `
+import configparser, json, sys
+from dotenv import dotenv_values
+out = []
+for request in json.load(sys.stdin):
+    try:
+        if request['reader'] == 'python-dotenv':
+            out.append({'values': dict(dotenv_values(request['file']))})
+        else:
+            # What ComfyUI-Manager does: ConfigParser(strict=False), interpolation on, read as UTF-8.
+            parser = configparser.ConfigParser(strict=False)
+            with open(request['file'], encoding='utf-8') as handle:
+                parser.read_file(handle)
+            out.append({'values': dict(parser[request['section']])})
+    except Exception as error:
+        out.append({'error': type(error).__name__})
+json.dump(out, sys.stdout)
+`;
+
+// Each file in its own subshell, exported like `set -a; . ./.env`; NUL ends every value (no
+// environment value can hold one) and the status line ends the file's record.
+const BASH_READER = `
+while IFS= read -r -d '' file && IFS= read -r -d '' keys; do
+  ( set -a; . "$file" >/dev/null 2>&1 || exit 3; for key in $keys; do if [ -n "\${!key+set}" ]; then printf 'v%s\\0' "\${!key}"; else printf 'u\\0'; fi; done )
+  printf 's%d\\0' $?
+done
+`;
+
+/**
+ * Reads many files with the real readers in one child process per reader kind: python-dotenv and
+ * configparser from Debian's /usr/bin/python3 (the `python3` on PATH has no dotenv), bash itself.
+ */
+export function readAll(requests: readonly ReaderRequest[]): ReaderResult[] {
+  const results: ReaderResult[] = new Array(requests.length);
+  const python = requests.map((request, index) => ({ request, index })).filter(({ request }) => request.reader !== 'bash');
+  if (python.length > 0) {
+    const run = spawnSync('/usr/bin/python3', ['-c', PYTHON_READERS], {
+      input: JSON.stringify(python.map(({ request }) => request)),
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`python readers failed: ${run.stderr}`);
+    (JSON.parse(run.stdout) as ReaderResult[]).forEach((result, i) => (results[python[i]!.index] = result));
+  }
+  const bash = requests.map((request, index) => ({ request, index })).filter((entry): entry is { request: Extract<ReaderRequest, { reader: 'bash' }>; index: number } => entry.request.reader === 'bash');
+  if (bash.length > 0) {
+    const input = bash.map(({ request }) => `${request.file}\0${request.keys.join(' ')}\0`).join('');
+    const run = spawnSync('/bin/bash', ['-c', BASH_READER], { input, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, maxBuffer: 256 * 1024 * 1024 });
+    if (run.status !== 0) throw new Error(`bash reader failed: ${run.stderr}`);
+    const fields = run.stdout.split('\0');
+    let cursor = 0;
+    for (const { request, index } of bash) {
+      const values: Record<string, string | null> = {};
+      for (const key of request.keys) {
+        const field = fields[cursor]!;
+        if (field.startsWith('s')) break; // the subshell failed before printing every key
+        cursor += 1;
+        values[key] = field.startsWith('v') ? field.slice(1) : null;
+      }
+      const status = fields[cursor++]!;
+      results[index] = status === 's0' ? { values } : { error: `bash exited ${status.slice(1)}` };
+    }
+  }
+  return results;
+}
+
+/** Figures of the last run (kills survived, values tried…), quoted by the README's Guarantees table. */
+export function recordFigures(suite: string, figures: Record<string, number | string>): void {
+  const dir = path.join(repoRoot, 'test/reliability/last-run');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${suite}.json`), `${JSON.stringify({ ...figures, at: new Date().toISOString() }, null, 2)}\n`);
+}
