@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, Redactor, RuntimeEnvError } from '@runtime-env/core';
 import { registerListCommand } from './commands/list';
+import { registerNewSinkCommand } from './commands/new-sink';
 import { registerRunCommands } from './commands/run';
 import type { CliContext } from './context';
 
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[], io: Omit<CliContext, 'redact
     .addHelpText('after', exitCodesHelp);
   registerRunCommands(program, context, done);
   registerListCommand(program, context, done);
+  registerNewSinkCommand(program, context, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,66 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, errnoCode } from '@runtime-env/core';
+import type { CliContext } from '../context';
+import { scaffoldFiles } from './new-sink-templates';
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.1.0';
+
+interface NewSinkFlags {
+  dir?: string;
+  json?: boolean;
+}
+
+/** `runtime-env new-sink NAME [--dir DIR]`: a sink package that builds and passes its own test as generated. */
+export function registerNewSinkCommand(program: Command, context: CliContext, done: (code: number) => void): void {
+  program
+    .command('new-sink')
+    .description('scaffold a sink package: package.json marked as a sink, src/index.ts, a passing test, README')
+    .argument('<name>', 'sink name, also the custom_nodes/ directory it serves (letters, digits, _ . -)')
+    .option('--dir <dir>', 'where to create the package (default: ./runtime-env-sink-<name>)')
+    .option('--json', 'print the created files as JSON')
+    .action((name: string, flags: NewSinkFlags) => {
+      const files = createSinkPackage(name, flags, context);
+      context.stdout.write(flags.json ? `${JSON.stringify({ command: 'new-sink', ...files }, null, 2)}\n` : describe(files));
+      done(0);
+    });
+}
+
+function createSinkPackage(name: string, flags: NewSinkFlags, context: CliContext): { dir: string; files: string[] } {
+  if (!/^[A-Za-z0-9][\w.-]*$/.test(name) || name.includes('..')) {
+    throw new ConfigError('BAD_OPTION', `new-sink NAME must be a custom node directory name: letters, digits, _ . - (got '${name}')`);
+  }
+  const slug = name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[.-]+|-+$/g, '');
+  const dir = path.resolve(context.cwd, flags.dir ?? `runtime-env-sink-${slug}`);
+  const { fs } = context;
+  let existing: string[] = [];
+  try {
+    existing = fs.readdirSync(dir);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw new ConfigError('BAD_OPTION', `cannot use --dir ${dir} (${errnoCode(error) ?? 'error'})`, { file: dir });
+  }
+  if (existing.length > 0) throw new ConfigError('BAD_OPTION', `--dir ${dir} is not empty; new-sink only creates a new package`, { file: dir });
+
+  const files = scaffoldFiles({
+    name,
+    packageName: `runtime-env-sink-${slug}`,
+    prefix: name.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^(\d)/, '_$1'),
+    runtimeEnvRange: `^${VERSION}`,
+  });
+  for (const [relative, content] of Object.entries(files)) {
+    const file = path.join(dir, relative);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, 'wx', 0o644);
+    try {
+      fs.writeSync(fd, content);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return { dir, files: Object.keys(files) };
+}
+
+function describe({ dir, files }: { dir: string; files: string[] }): string {
+  return [`created ${dir}`, ...files.map((file) => `  ${file}`), '', 'next:', `  cd ${dir} && npm install && npm test && npm run build`, `  runtime-env plan --plugin ${dir}`, ''].join('\n');
+}
