@@ -26,9 +26,11 @@ const BASH_SPECIAL = new Set(
   'RANDOM SRANDOM SECONDS LINENO EPOCHSECONDS EPOCHREALTIME BASHPID BASH_ARGV0 BASH_ARGC BASH_ARGV BASH_COMMAND BASH_SUBSHELL BASH_LINENO BASH_SOURCE BASH_REMATCH BASH_ALIASES BASH_CMDS BASH_VERSINFO BASHOPTS SHELLOPTS HISTCMD FUNCNAME GROUPS DIRSTACK PIPESTATUS UID EUID PPID'.split(' '),
 );
 
+const PYTHON_DOTENV_KEY = new RegExp(`^[^'=#${PY_SPACE}][^=#${PY_SPACE}]*$`, 'u');
+
 const KEY_RULES: Readonly<Record<DotenvReader, { valid: (key: string) => boolean; reason: string }>> = {
   'python-dotenv': {
-    valid: (key) => new RegExp(`^[^'=#${PY_SPACE}][^=#${PY_SPACE}]*$`, 'u').test(key),
+    valid: (key) => PYTHON_DOTENV_KEY.test(key),
     reason: 'is not a key python-dotenv reads back: it ends a key at =, # or whitespace and reads a leading quote as quoting',
   },
   'node-dotenv': { valid: (key) => /^[\w.-]+$/.test(key), reason: 'is not a key npm dotenv reads: only letters, digits, _, . and - are allowed' },

@@ -201,7 +201,11 @@ function mergeInto(existing: string, section: string, entries: RenderRequest['en
   if (last) {
     const lastOption = last.options.at(-1);
     const anchor = lastOption ? Math.max(lastOption.line, ...lastOption.continuations) : last.header;
-    const indent = indentOf(lastOption ? lastOption.line : last.header);
+    let indent = indentOf(lastOption ? lastOption.line : last.header);
+    // Under a bare header, indent at least as deep as the next line, or that line (say an indented
+    // `[next]`) would read as a continuation of the first appended option.
+    const following = lines.findIndex((line, index) => index > anchor && !/^([#;]|$)/.test(pyStrip(line.text)));
+    if (!lastOption && following >= 0 && indentOf(following).length > indent.length) indent = indentOf(following);
     // A blanked continuation line has no text left to terminate; the replaced option line already has its own.
     if (out[anchor] !== '' && !lines[anchor]?.eol) out[anchor] += eol;
     out[anchor] += appended.map((text) => indent + text + eol).join('');

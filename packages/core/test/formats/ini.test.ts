@@ -115,6 +115,16 @@ describe('ini merge into an existing config.ini', () => {
     expect(text).toBe('[a]\nx = 1\n\n[node]\nk = v\n');
   });
 
+  test('an empty section gets the keys right after its header; an indented option keeps its indent', () => {
+    const existing = '[default]\n[next]\n  a = 1\n  B = 2\n';
+    const text = createIniFormat('next').render({ entries: [['b', 'x'], ['c', 'y']], header: [], existing });
+    expect(text).toBe('[default]\n[next]\n  a = 1\n  b = x\n  c = y\n');
+    expect(createIniFormat().render({ entries: [['k', 'v']], header: [], existing })).toBe('[default]\nk = v\n[next]\n  a = 1\n  B = 2\n');
+    expect(readWithConfigparser([{ text, section: 'next' }])[0]?.values).toEqual({ a: '1', b: 'x', c: 'y' });
+    const indentedNext = createIniFormat().render({ entries: [['k', 'v']], header: [], existing: '[default]\n  [next]\n  a = 1\n' });
+    expect(indentedNext).toBe('[default]\n  k = v\n  [next]\n  a = 1\n');
+  });
+
   test('CRLF files keep their line ends', () => {
     const text = format.render({ entries: [['k', 'new'], ['j', '2']], header: [], existing: '[default]\r\nk = old\r\n\r\n[b]\r\ny = 1\r\n' });
     expect(text).toBe('[default]\r\nk = new\r\nj = 2\r\n\r\n[b]\r\ny = 1\r\n');

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseWithNodeDotenv } from 'dotenv';
 import type { DotenvReader } from '../../src/contract';
 
 /** Debian's python3 with python3-dotenv 0.21; the `python3` on PATH may be another one without it. */
@@ -51,20 +52,18 @@ for path in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 `;
 
-/** python-dotenv's \`dotenv_values(path)\` (interpolation on, its default), in one process. */
+/** python-dotenv's `dotenv_values(path)` (interpolation on, its default), in one process. */
 export function readWithPythonDotenv(files: readonly FileToRead[]): ReadResult[] {
   if (files.length === 0) return [];
   return withFiles(files, '.env', (paths) => (python(PYTHON_DOTENV, paths) as Array<Record<string, string>>).map((values) => new Map(Object.entries(values))));
 }
 
-/** npm dotenv's \`parse\` on the file as \`config()\` reads it: the real reader, in-process. */
+/** npm dotenv's `parse` on the file as `config()` reads it: the real reader, in-process. */
 export function readWithNodeDotenv(files: readonly FileToRead[]): ReadResult[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dotenv = require('dotenv') as { parse(src: string): Record<string, string> };
-  return withFiles(files, '.env', (paths) => paths.map((file) => new Map(Object.entries(dotenv.parse(fs.readFileSync(file, 'utf8'))))));
+  return withFiles(files, '.env', (paths) => paths.map((file) => new Map(Object.entries(parseWithNodeDotenv(fs.readFileSync(file, 'utf8'))))));
 }
 
-/** \`set -a; . ./file; set +a\` in one bash, each file in its own subshell; two NUL-ended fields per key. */
+/** `set -a; . ./file; set +a` in one bash, each file in its own subshell; two NUL-ended fields per key. */
 export function readWithBash(files: readonly FileToRead[]): ReadResult[] {
   if (files.length === 0) return [];
   return withFiles(files, '.env', (paths) => {
