@@ -19,11 +19,27 @@ export interface CliResult {
 export function runCli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: options.cwd ?? repoRoot,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...testLifecycleEnv(), ...options.env },
     encoding: 'utf8',
     timeout: 30_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let lifecycleDir: string | undefined;
+
+/**
+ * Keeps the CLI's run state out of /run/runtime-env and its files off /dev/shm: a state directory per
+ * test process (removed when it exits) and plain files on disk, unless a test passes its own
+ * RUNTIME_ENV_STATE_DIR / RUNTIME_ENV_STORE or flags.
+ */
+export function testLifecycleEnv(): Record<string, string> {
+  if (lifecycleDir === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-state-'));
+    lifecycleDir = dir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return { RUNTIME_ENV_STATE_DIR: lifecycleDir, RUNTIME_ENV_STORE: 'disk' };
 }
 
 /** A temp directory with the given files, removed by the returned cleanup. */

@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, Redactor, RuntimeEnvError } from '@runtime-env/core';
+import { registerAuditCommand } from './commands/audit';
+import { registerCleanCommand } from './commands/clean';
+import { registerExecCommand } from './commands/exec';
 import { registerListCommand } from './commands/list';
 import { registerNewSinkCommand } from './commands/new-sink';
 import { registerRunCommands } from './commands/run';
@@ -27,12 +30,17 @@ export async function main(argv: readonly string[], io: Omit<CliContext, 'redact
     .description('Writes the secret files of installed ComfyUI custom nodes from the environment, at container start.')
     .version(VERSION, '-v, --version')
     .exitOverride()
+    // exec passes everything after its command through untouched (`exec -- python main.py --listen`).
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (text) => context.stdout.write(text), writeErr: (text) => context.stderr.write(text) })
     .showHelpAfterError('(run runtime-env --help for usage)')
     .addHelpText('after', exitCodesHelp);
   registerRunCommands(program, context, done);
   registerListCommand(program, context, done);
   registerNewSinkCommand(program, context, done);
+  registerExecCommand(program, context, done);
+  registerCleanCommand(program, context, done);
+  registerAuditCommand(program, context, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

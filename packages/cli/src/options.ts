@@ -33,6 +33,10 @@ export interface RunFlags {
   owner?: { uid: number; gid: number };
   /** `--config-nodes FILE`, or `false` for `--no-config-nodes`. */
   configNodes?: string | boolean;
+  /** `auto` unless given: memory for files that carry a secret when a tmpfs exists. */
+  store?: 'auto' | 'memory' | 'disk';
+  storeDir?: string;
+  stateDir?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -58,7 +62,10 @@ export function addRunOptions(command: Command): Command {
       .option('--only <names>', 'run only these sinks (comma-separated)', names)
       .option('--skip <names>', 'skip these sinks (comma-separated)', names)
       .option('--strict', 'a missing optional variable fails its sink too')
-      .option('--owner <uid:gid>', 'owner of written files, e.g. the user ComfyUI runs as', parseOwner),
+      .option('--owner <uid:gid>', 'owner of written files, e.g. the user ComfyUI runs as', parseOwner)
+      .addOption(new Option('--store <where>', 'memory: files live on a tmpfs, the target is a link to them; disk: plain files (default: memory for files that carry a secret when a tmpfs exists)').choices(['memory', 'disk']))
+      .option('--store-dir <dir>', 'the memory store directory, on a tmpfs (default: $RUNTIME_ENV_STORE_DIR, else /dev/shm/runtime-env-<uid>)')
+      .option('--state-dir <dir>', 'where runs record what they wrote, for clean (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)'),
   );
 }
 

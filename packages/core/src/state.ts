@@ -17,6 +17,9 @@ import type { Environment } from './sources';
  */
 
 export const STATE_FILE = 'state.json';
+const LOCK_FILE = 'state.lock';
+/** How long a run waits for another one to finish with the state before giving up. */
+const LOCK_TIMEOUT_MS = 30_000;
 const BACKUP_DIR = 'backups';
 
 export interface PreviousFile {
@@ -135,14 +138,20 @@ export class RunState {
     private readonly uid: number,
   ) {}
 
-  /** @throws ConfigError when the directory is unusable or the state file is not ours to read. */
-  static open(fs: FileSystem, dir: string, uid: number): RunState {
+  /**
+   * Loads the state and holds its lock until `commit`: two runs at once would otherwise each take the
+   * other's fresh file for one baked into the image, and save a copy of it to "restore".
+   * @throws ConfigError when the directory is unusable, the state is locked for too long, or corrupt.
+   */
+  static open(fs: FileSystem, dir: string, uid: number, lockTimeoutMs = LOCK_TIMEOUT_MS): RunState {
     const state = new RunState(fs, dir, uid);
     let text: string | undefined;
     try {
       ensurePrivateDirectory(fs, dir, uid);
+      acquireLock(fs, path.join(dir, LOCK_FILE), lockTimeoutMs);
       text = readPrivate(fs, path.join(dir, STATE_FILE));
     } catch (error) {
+      state.release();
       if (error instanceof SinkError) throw new ConfigError(error.code, error.message, { file: error.file, cause: error.cause });
       throw error;
     }
@@ -206,19 +215,33 @@ export class RunState {
     }
   }
 
-  /** Writes the state file atomically, 0600; removes it when nothing is recorded. */
+  /** Writes the state file atomically, 0600 (removes it when nothing is recorded), and releases the lock. */
   commit(): void {
     const file = path.join(this.dir, STATE_FILE);
-    if (this.records.size === 0) {
-      try {
-        this.fs.unlinkSync(file);
-      } catch {
-        // there was none
+    try {
+      if (this.records.size === 0) {
+        try {
+          this.fs.unlinkSync(file);
+        } catch {
+          // there was none
+        }
+        return;
       }
-      return;
+      const document: StateDocument = { version: 1, records: [...this.records.values()] };
+      writePrivate(this.fs, file, `${JSON.stringify(document, null, 2)}\n`);
+    } finally {
+      this.release();
     }
-    const document: StateDocument = { version: 1, records: [...this.records.values()] };
-    writePrivate(this.fs, file, `${JSON.stringify(document, null, 2)}\n`);
+  }
+
+  /** Lets the next run in without saving (a failed open). */
+  release(): void {
+    try {
+      const lock = path.join(this.dir, LOCK_FILE);
+      if (readPrivate(this.fs, lock)?.trim() === String(process.pid)) this.fs.unlinkSync(lock);
+    } catch {
+      // not ours, or gone
+    }
   }
 
   private saveBackup(target: string, merged: boolean): PreviousFile {
@@ -236,6 +259,58 @@ export class RunState {
     const backup = path.join(directory, `${sha256(target).slice(0, 24)}.orig`);
     writePrivate(this.fs, backup, bytes);
     return { backup, sha256: sha256(bytes), mode: `0${(stat.mode & 0o7777).toString(8)}`, uid: stat.uid, gid: stat.gid, merged };
+  }
+}
+
+/**
+ * An O_EXCL lock file holding our pid. A lock whose process is gone, or that holds our own pid (a
+ * container restarted with a persistent state dir reuses pid 1), is stale and taken over.
+ */
+function acquireLock(fs: FileSystem, lock: string, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      const fd = fs.openSync(lock, 'wx', 0o600);
+      try {
+        fs.writeSync(fd, Buffer.from(String(process.pid)), 0, String(process.pid).length);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return;
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw stateError(lock, `cannot be created (${errnoCode(error) ?? 'error'})`, error);
+    }
+    const raw = readPrivate(fs, lock)?.trim();
+    const holder = Number(raw);
+    // Empty: its creator has not written its pid yet — unless that was long ago (killed in between).
+    const fresh = raw === '' && Date.now() - (lstatTime(fs, lock) ?? 0) < 2_000;
+    if (raw !== undefined && !fresh && (!Number.isSafeInteger(holder) || holder <= 0 || holder === process.pid || !isAlive(holder))) {
+      try {
+        fs.unlinkSync(lock);
+      } catch {
+        // another run took it over first
+      }
+      continue;
+    }
+    if (Date.now() > deadline) throw new SinkError('STATE_LOCKED', `another runtime-env run (pid ${holder}) holds ${lock}; waited ${timeoutMs / 1000} s`, { file: lock });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+  }
+}
+
+function lstatTime(fs: FileSystem, file: string): number | undefined {
+  try {
+    return fs.lstatSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoCode(error) !== 'ESRCH';
   }
 }
 

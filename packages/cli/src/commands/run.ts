@@ -1,19 +1,27 @@
 import type { Command } from 'commander';
-import type { RunReport } from '@runtime-env/core';
+import type { Lifecycle, RunReport } from '@runtime-env/core';
 import type { CliContext } from '../context';
+import { openLifecycle } from '../lifecycle';
 import { addRunOptions, comfyuiDir, setUpRun, type RunFlags } from '../options';
 import { formatRunReport } from '../report';
 
 type Mode = 'run' | 'plan' | 'check';
 
 /** Runs the sinks (`run`) or only decides what they would do (`plan`, `check`); returns the exit code. */
-export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { report: RunReport; exitCode: number } {
-  const { runner, redactor } = setUpRun(flags, context);
+export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { report: RunReport; exitCode: number; lifecycle: Lifecycle } {
+  const { runner, redactor, logger } = setUpRun(flags, context);
   const dryRun = mode !== 'run' || flags.dryRun === true;
-  const report = runner.run({ comfyuiDir: comfyuiDir(flags, context), dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner });
+  const lifecycle = openLifecycle(flags, context, logger, dryRun);
+  let report: RunReport;
+  try {
+    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, lifecycle });
+  } finally {
+    // Saved even when a sink failed: the others' files were written and must be cleanable.
+    lifecycle.state?.commit();
+  }
   const text = flags.json ? `${JSON.stringify({ command: mode, ...report }, null, 2)}\n` : formatRunReport(report, mode, mode !== 'run');
   context.stdout.write(redactor.redact(text));
-  return { report, exitCode: report.exitCode };
+  return { report, exitCode: report.exitCode, lifecycle };
 }
 
 export function registerRunCommands(program: Command, context: CliContext, done: (code: number) => void): void {

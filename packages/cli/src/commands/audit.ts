@@ -1,0 +1,119 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import {
+  auditDockerfile,
+  auditRootfs,
+  ConfigError,
+  errnoCode,
+  ExitCode,
+  SECRET_NAME_PATTERN,
+  Sources,
+  type AuditFinding,
+  type RootfsAuditResult,
+} from '@runtime-env/core';
+import type { CliContext } from '../context';
+import { addDiscoveryOptions, loadSinks, type RunFlags } from '../options';
+
+interface AuditFlags extends Pick<RunFlags, 'plugin' | 'project' | 'json' | 'envFile' | 'override' | 'secretsDir'> {
+  dockerfile: string[];
+  rootfs?: string;
+  comfyuiDir?: string;
+  maxFileSize?: number;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerAuditCommand(program: Command, context: CliContext, done: (code: number) => void): void {
+  addDiscoveryOptions(program.command('audit').description('check an image for baked-in secrets: secret ARG/ENV in a Dockerfile, secret files in a root file system'))
+    .option('--dockerfile <file>', 'flag ARG/ENV whose names look secret or that an installed sink reads (repeatable)', collect, [])
+    .option('--rootfs <dir>', 'an unpacked image or container file system: find sink files already present and files holding a current secret value')
+    .option('--comfyui-dir <dir>', 'the ComfyUI root inside --rootfs (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)')
+    .option('--env-file <file>', 'also take secret values to look for from a dotenv file (repeatable)', collect, [])
+    .option('--override', 'let --env-file values win over the real environment')
+    .option('--secrets-dir <dir>', 'also take secret values from this directory (one file per variable)')
+    .option('--max-file-size <bytes>', 'skip files bigger than this in --rootfs (default 16 MiB)', parseSize)
+    .addHelpText('after', '\nExit 0 when nothing was found, 1 when something was (info lines alone do not fail), 2 on a usage error.\nFindings name files, lines and variables, never values.\n')
+    .action((flags: AuditFlags) => done(runAudit(flags, context)));
+}
+
+function parseSize(value: string): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError('BAD_OPTION', `--max-file-size takes a number of bytes (got '${value}')`);
+  return Number(value);
+}
+
+function runAudit(flags: AuditFlags, context: CliContext): number {
+  if (flags.dockerfile.length === 0 && !flags.rootfs) throw new ConfigError('BAD_USAGE', 'audit needs --dockerfile FILE and/or --rootfs DIR');
+  const sinks = loadSinks(flags, context).map((loaded) => loaded.sink);
+  const findings: AuditFinding[] = [];
+  for (const dockerfile of flags.dockerfile) {
+    let source: string;
+    try {
+      source = context.fs.readFileSync(path.resolve(context.cwd, dockerfile), 'utf8');
+    } catch (error) {
+      throw new ConfigError('FILE_UNREADABLE', `cannot read --dockerfile ${dockerfile} (${errnoCode(error) ?? 'error'})`, { file: dockerfile, cause: error });
+    }
+    findings.push(...auditDockerfile(source, dockerfile, sinks));
+  }
+
+  let rootfs: RootfsAuditResult | undefined;
+  if (flags.rootfs) {
+    const sources = new Sources({ env: context.env, envFiles: flags.envFile, override: flags.override, secretsDir: flags.secretsDir, cwd: context.cwd, fs: context.fs });
+    const secrets = secretValues(sinks, sources);
+    for (const [, value] of secrets) context.redactor.add(value);
+    const { env } = context;
+    rootfs = auditRootfs({
+      fs: context.fs,
+      rootfs: path.resolve(context.cwd, flags.rootfs),
+      comfyuiDir: flags.comfyuiDir ?? env.COMFYUI_PATH ?? (env.WORKSPACE_PATH ? path.posix.join(env.WORKSPACE_PATH, 'ComfyUI') : '/workspace/ComfyUI'),
+      sinks,
+      secrets: [...secrets],
+      maxFileSize: flags.maxFileSize,
+    });
+    findings.push(...rootfs.findings);
+  }
+
+  const failing = findings.filter((finding) => finding.severity === 'error').length;
+  const exitCode = failing > 0 ? ExitCode.sinkFailed : ExitCode.ok;
+  const text = flags.json
+    ? `${JSON.stringify({ command: 'audit', exitCode, findings, rootfs: rootfs && { scanned: rootfs.scanned, skipped: rootfs.skipped, tooShort: rootfs.tooShort } }, null, 2)}\n`
+    : formatAudit(findings, rootfs);
+  context.stdout.write(context.redactor.redact(text));
+  return exitCode;
+}
+
+/** The current value of every secret variable: those sinks declare secret, and any set variable whose name looks secret. */
+function secretValues(sinks: ReadonlyArray<{ variables: Readonly<Record<string, { from?: readonly string[]; secret?: boolean }>> }>, sources: Sources): Map<string, string> {
+  const names = new Set<string>();
+  for (const sink of sinks) {
+    for (const [key, spec] of Object.entries(sink.variables)) if (spec.secret ?? true) for (const name of spec.from ?? [key]) names.add(name);
+  }
+  for (const name of sources.names()) {
+    if (SECRET_NAME_PATTERN.test(name) && !name.endsWith('_FILE')) names.add(name.replace(/_ENCODED$/, ''));
+  }
+  const values = new Map<string, string>();
+  for (const name of names) {
+    try {
+      const found = sources.lookup(name);
+      if (found) values.set(found.origin, found.value);
+    } catch {
+      // an invalid or conflicting source is run's business; audit looks for what it can read
+    }
+  }
+  return values;
+}
+
+function formatAudit(findings: readonly AuditFinding[], rootfs: RootfsAuditResult | undefined): string {
+  const lines: string[] = [];
+  for (const finding of findings) {
+    const where = finding.line === undefined ? finding.file : `${finding.file}:${finding.line}`;
+    lines.push(`${finding.severity === 'error' ? 'FOUND' : 'info '} ${where}: ${finding.message}`);
+  }
+  if (rootfs) {
+    const { large, unreadable, special } = rootfs.skipped;
+    lines.push(`scanned ${rootfs.scanned} files (skipped ${large} large, ${unreadable} unreadable, ${special} special)`);
+    if (rootfs.tooShort.length) lines.push(`not searched for (value under 8 characters): ${rootfs.tooShort.join(', ')}`);
+  }
+  const failing = findings.filter((finding) => finding.severity === 'error').length;
+  lines.push(failing === 0 ? 'audit: clean' : `audit: ${failing} finding${failing === 1 ? '' : 's'}`);
+  return `${lines.join('\n')}\n`;
+}

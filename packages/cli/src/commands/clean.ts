@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { cleanRecorded, ExitCode, RunState, type CleanReport } from '@runtime-env/core';
+import type { CliContext } from '../context';
+import { currentUid, stateDirectory } from '../lifecycle';
+
+interface CleanFlags {
+  stateDir?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+export function registerCleanCommand(program: Command, context: CliContext, done: (code: number) => void): void {
+  program
+    .command('clean')
+    .description('remove the files runs recorded (restoring files they had merged into or replaced); a file changed since is kept')
+    .option('--state-dir <dir>', 'the state directory runs recorded into (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)')
+    .option('--force', 'remove recorded files even when they changed since runtime-env wrote them')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText('after', '\nExit 0 when every recorded file was removed or restored, 1 when one was kept (changed since it was written).\n')
+    .action((flags: CleanFlags) => {
+      const state = RunState.open(context.fs, stateDirectory(flags, context), currentUid());
+      const report = cleanRecorded(context.fs, state, { force: flags.force });
+      context.stdout.write(flags.json ? `${JSON.stringify({ command: 'clean', ...report }, null, 2)}\n` : formatCleanReport(report));
+      done(report.counts.kept > 0 ? ExitCode.sinkFailed : ExitCode.ok);
+    });
+}
+
+export function formatCleanReport(report: CleanReport): string {
+  if (report.files.length === 0) return `runtime-env clean: nothing recorded in ${report.stateDir}\n`;
+  const lines = [`runtime-env clean: ${report.stateDir}`];
+  for (const entry of report.files) {
+    lines.push(`  ${entry.action.padEnd(8)} ${entry.path}${entry.store === 'memory' ? ' (memory store)' : ''}${entry.reason ? ` — ${entry.reason}` : ''}`);
+  }
+  lines.push(Object.entries(report.counts).filter(([, count]) => count > 0).map(([action, count]) => `${count} ${action}`).join(', '));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Command } from 'commander';
+import { cleanRecorded, ConfigError, ExitCode, errnoCode, RunState, type Lifecycle } from '@runtime-env/core';
+import { currentUid } from '../lifecycle';
+import type { CliContext } from '../context';
+import { addRunOptions, type RunFlags } from '../options';
+import { runSinks } from './run';
+
+/** Forwarded to the command; the first four also stop a start-up that has not spawned it yet. */
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
+const STOPPING: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
+
+interface ExecFlags extends RunFlags {
+  keep?: boolean;
+  allowFailures?: boolean;
+}
+
+/** What a process hands its signal listeners to; injected so a test can drive it in-process. */
+export interface SignalSource {
+  on(signal: ForwardedSignal, listener: () => void): unknown;
+  off(signal: ForwardedSignal, listener: () => void): unknown;
+}
+
+export function registerExecCommand(program: Command, context: CliContext, done: (code: number) => void, signals: SignalSource = process): void {
+  addRunOptions(program.command('exec').description('run, then start COMMAND with the files in place; forward signals to it, clean up after it, exit with its code'))
+    .usage('[options] -- COMMAND [ARGS...]')
+    .argument('<command...>', 'the command to start (after --), e.g. -- python main.py --listen')
+    .option('--keep', 'leave the written files in place when the command ends')
+    .option('--allow-failures', 'start the command even when a sink failed')
+    .passThroughOptions()
+    .action(async (command: string[], flags: ExecFlags) => done(await execCommand(command, flags, context, signals)));
+}
+
+/**
+ * The container's start: run the sinks, start the command, relay signals, wait for it, clean up, and
+ * return its exit code (128 + n when a signal ended it). Never returns before the command has ended.
+ */
+export async function execCommand(command: readonly string[], flags: ExecFlags, context: CliContext, signals: SignalSource): Promise<number> {
+  const [file, ...args] = command;
+  if (file === undefined || file === '') throw new ConfigError('BAD_USAGE', 'exec needs a command to start: runtime-env exec [options] -- COMMAND [ARGS...]');
+
+  // Listening before the (synchronous) run means a signal that arrives during start-up is queued, not
+  // fatal: it is handled once the run is done, by not starting the command at all.
+  const received: ForwardedSignal[] = [];
+  let relay: ((signal: ForwardedSignal) => void) | undefined;
+  const listeners = FORWARDED_SIGNALS.map((signal) => {
+    const listener = () => (relay ? relay(signal) : received.push(signal));
+    signals.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  try {
+    // The report goes to stderr: stdout belongs to the command.
+    const run = runSinks('run', flags, { ...context, stdout: context.stderr });
+    const cleanUp = () => cleanAfter(run.lifecycle, flags, context);
+    if (run.exitCode !== ExitCode.ok && !flags.allowFailures) {
+      context.stderr.write(`runtime-env exec: not starting ${file}: a sink failed (--allow-failures starts it anyway)\n`);
+      cleanUp();
+      return run.exitCode;
+    }
+    await new Promise((resolve) => setImmediate(resolve)); // let signals queued during the run arrive
+    const stop = received.find((signal) => STOPPING.has(signal));
+    if (stop) {
+      context.stderr.write(`runtime-env exec: ${stop} during start-up; not starting ${file}\n`);
+      cleanUp();
+      return 128 + constants.signals[stop];
+    }
+
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(file, args, { stdio: 'inherit', env: { ...context.env }, cwd: context.cwd });
+      relay = (signal) => {
+        if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
+      };
+      child.once('spawn', () => received.splice(0).forEach((signal) => relay?.(signal)));
+      child.once('error', (error) => {
+        // Only spawn failures land here: the command never ran.
+        const reason = errnoCode(error);
+        context.stderr.write(`runtime-env exec: cannot start ${file}: ${reason ?? error.message}\n`);
+        resolve(reason === 'ENOENT' ? 127 : 126);
+      });
+      child.once('exit', (exitCode, signal) => resolve(signal ? 128 + (constants.signals[signal] ?? 0) : exitCode ?? 0));
+    });
+    relay = () => undefined; // the command is gone; a late signal must not end the clean-up half-way
+    cleanUp();
+    return code;
+  } finally {
+    for (const [signal, listener] of listeners) signals.off(signal, listener);
+  }
+}
+
+function cleanAfter(lifecycle: Lifecycle, flags: ExecFlags, context: CliContext): void {
+  const touched = lifecycle.state?.touched ?? [];
+  if (flags.keep || !lifecycle.state || touched.length === 0) return;
+  // Reloaded under the lock: other runs may have recorded files since ours.
+  const state = RunState.open(context.fs, lifecycle.state.dir, currentUid());
+  const report = cleanRecorded(context.fs, state, { only: [...touched] });
+  for (const entry of report.files) {
+    if (entry.action === 'kept') context.stderr.write(`runtime-env exec: kept ${entry.path}: ${entry.reason ?? ''}\n`);
+  }
+}
