@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
+
+const CHANNEL = 'https://example.invalid/channel?q=100%25&pct=5%';
+const EXISTING = '; my settings\n[default]\npreview_method = auto\ngit_exe = /usr/bin/git\n\n[extra]\nkeep = yes\n';
+
+/** Python's configparser.ConfigParser() (interpolation on, as the Manager reads it) on a file. */
+function configparser(file: string): Record<string, Record<string, string>> {
+  const script = 'import configparser,json,sys\nc=configparser.ConfigParser()\nc.read(sys.argv[1])\nprint(json.dumps({s: dict(c[s]) for s in c.sections()}))';
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' })) as Record<string, Record<string, string>>;
+}
+
+let tree: ReturnType<typeof tempTree>;
+afterEach(() => tree.cleanup());
+
+describe('runtime-env run: the ComfyUI-Manager sink', () => {
+  test.each([
+    ['3.38.1', 'user/__manager/config.ini'],
+    ['3.20.0', 'user/default/ComfyUI-Manager/config.ini'],
+    ['3.0', 'custom_nodes/ComfyUI-Manager/config.ini'],
+  ])('Manager %s: sets both keys in %s and keeps the old keys and sections', (version, file) => {
+    tree = tempTree({ 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': `[project]\nname = "comfyui-manager"\nversion = "${version}"\n`, [`ComfyUI/${file}`]: EXISTING });
+    const result = runCli(['run', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager'], {
+      env: { COMFYUI_MANAGER_SECURITY_LEVEL: 'weak', COMFYUI_MANAGER_CHANNEL_URL: CHANNEL },
+    });
+
+    expect(result.status).toBe(0);
+    const target = path.join(tree.dir, 'ComfyUI', file);
+    expect(configparser(target)).toEqual({
+      default: { preview_method: 'auto', git_exe: '/usr/bin/git', security_level: 'weak', channel_url: CHANNEL },
+      extra: { keep: 'yes' },
+    });
+    expect(fs.readFileSync(target, 'utf8')).toMatch(/^; my settings\n/);
+  });
+
+  test('plan says which location and why', () => {
+    tree = tempTree({ 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': '[project]\nversion = "3.38.1"\n' });
+    const result = runCli(['plan', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager'], { env: { COMFYUI_MANAGER_NETWORK_MODE: 'offline' } });
+    expect(result.stdout).toContain('location: ComfyUI-Manager 3.38.1 (3.38 and later) reads user/__manager/config.ini');
+  });
+
+  test('an invalid value exits 1 naming the variable and the allowed values, and leaves config.ini untouched', () => {
+    tree = tempTree({ 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': '[project]\nversion = "3.38.1"\n', 'ComfyUI/user/__manager/config.ini': EXISTING });
+    const result = runCli(['run', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager'], { env: { COMFYUI_MANAGER_NETWORK_MODE: 'intranet' } });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('network_mode (from COMFYUI_MANAGER_NETWORK_MODE) must be one of: public, private, offline');
+    expect(fs.readFileSync(path.join(tree.dir, 'ComfyUI/user/__manager/config.ini'), 'utf8')).toBe(EXISTING);
+  });
+});
+
+describe('runtime-env run: config_nodes.json', () => {
+  // The origin format: the design doc's fields, env values as ${VAR} references and literals.
+  const origin = {
+    custom_nodes: [
+      { name: 'emprops_comfy_nodes', url: 'https://example.invalid/emprops.git', commit: 'main', env: { AWS_ACCESS_KEY_ID: '${AWS_ACCESS_KEY_ID}' } },
+      { name: 'eden_comfy_pipelines', url: 'https://example.invalid/eden.git', install_settings: { requirements: true }, env: { OPENAI_API_KEY: '${OPENAI_API_KEY}', MODE: 'prod', URL: 'https://${HOST}:${PORT}/v1' } },
+      { name: 'ComfyUI-Impact-Pack', url: 'https://example.invalid/impact.git' },
+    ],
+  };
+  const comfyui = () => path.join(tree.dir, 'ComfyUI');
+  const setUp = (document: unknown = origin) => {
+    tree = tempTree({ 'config_nodes.json': JSON.stringify(document, null, 2), 'ComfyUI/custom_nodes/eden_comfy_pipelines/__init__.py': '', 'ComfyUI/custom_nodes/emprops_comfy_nodes/__init__.py': '' });
+  };
+  const env = { OPENAI_API_KEY: 'sk-FAKE-config-nodes-0001', HOST: 'api.example.invalid', PORT: '8443' };
+
+  test('$WORKSPACE_PATH/config_nodes.json runs unchanged: ${VAR} substituted, literals kept', () => {
+    setUp();
+    const result = runCli(['run', '--comfyui-dir', comfyui()], { env: { ...env, WORKSPACE_PATH: tree.dir } });
+    expect(result.status).toBe(0);
+    expect(pythonDotenvValues(path.join(comfyui(), 'custom_nodes/eden_comfy_pipelines/.env'))).toEqual({
+      OPENAI_API_KEY: env.OPENAI_API_KEY,
+      MODE: 'prod',
+      URL: 'https://api.example.invalid:8443/v1',
+    });
+    expect(result.stdout + result.stderr).not.toContain(env.OPENAI_API_KEY);
+  });
+
+  test('--config-nodes FILE names the file explicitly', () => {
+    setUp();
+    const result = runCli(['run', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json'), '--json'], { env });
+    expect(JSON.parse(result.stdout).sinks.map((sink: { name: string; status: string }) => `${sink.name} ${sink.status}`)).toContain('config-nodes:eden_comfy_pipelines written');
+  });
+
+  test('an unset reference leaves the key out with a warning; --strict makes it an error', () => {
+    setUp();
+    const { PORT, ...partial } = env;
+    const lenient = runCli(['run', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json')], { env: partial });
+    expect(lenient.status).toBe(0);
+    expect(lenient.stderr).toContain('config-nodes:eden_comfy_pipelines: URL left out because PORT is not set');
+    expect(pythonDotenvValues(path.join(comfyui(), 'custom_nodes/eden_comfy_pipelines/.env'))).not.toHaveProperty('URL');
+
+    const strict = runCli(['check', '--strict', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json'), '--only', 'config-nodes:eden_comfy_pipelines'], { env: partial });
+    expect(strict.status).toBe(1);
+    expect(strict.stdout).toContain('URL is left out because PORT is not set');
+  });
+
+  test('list says a declaration is shadowed by the code sink for the same node', () => {
+    setUp();
+    const result = runCli(['list', '--config-nodes', path.join(tree.dir, 'config_nodes.json')]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('shadowed: config-nodes:emprops_comfy_nodes (config_nodes.json) — custom_nodes/emprops_comfy_nodes is served by the code sink emprops_custom_nodes');
+    expect(result.stdout).toContain('config-nodes:eden_comfy_pipelines');
+  });
+
+  test('a name with a path separator is a configuration error naming file and entry, exit 2, nothing written', () => {
+    setUp({ custom_nodes: [{ name: '../../etc', env: { X: '${X}' } }] });
+    const file = path.join(tree.dir, 'config_nodes.json');
+    const result = runCli(['run', '--comfyui-dir', comfyui(), '--config-nodes', file], { env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`CONFIG_NODES_INVALID: ${file}: custom_nodes[0] "name" must be the node's directory name`);
+  });
+
+  test('a missing --config-nodes file is a configuration error, exit 2', () => {
+    setUp();
+    const result = runCli(['plan', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'nope.json')], { env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('CONFIG_NODES_UNREADABLE');
+  });
+});
