@@ -70,7 +70,7 @@ export function writePlugin(dir: string, name: string, sinksSource: string): str
 
 /** An environment for the CLI child: only what is given, plus PATH, and state kept inside `home`. */
 export function cliEnv(env: Record<string, string>, home?: string): Record<string, string> {
-  const state = home === undefined ? {} : { HOME: home, XDG_STATE_HOME: path.join(home, '.state'), XDG_CONFIG_HOME: path.join(home, '.config'), TMPDIR: path.join(home, '.tmp') };
+  const state: Record<string, string> = home === undefined ? {} : { HOME: home, XDG_STATE_HOME: path.join(home, '.state'), XDG_CONFIG_HOME: path.join(home, '.config'), TMPDIR: path.join(home, '.tmp') };
   if (home !== undefined) fs.mkdirSync(path.join(home, '.tmp'), { recursive: true });
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...state, ...env };
 }
