@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { SecretSink } from './contract';
-import { ConfigError, errnoCode } from './errors';
+import { ConfigError } from './errors';
 import type { FileSystem } from './fs';
 import { sinkProblems } from './validate';
 
@@ -64,7 +64,7 @@ export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
     try {
       const entry = pluginEntry(fs, dir, explicit);
       if (!entry) continue;
-      for (const sink of loadSinks(entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
+      for (const sink of loadSinks(fs, entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
     } catch (error) {
       problems.push(error instanceof ConfigError ? error.message : `${plugin}: ${String(error)}`);
     }
@@ -105,14 +105,15 @@ function pluginEntry(fs: FileSystem, dir: string, explicit: boolean): { file: st
   return { file: path.resolve(dir, main), version: typeof manifest.version === 'string' ? manifest.version : undefined };
 }
 
-function loadSinks(file: string, plugin: string): SecretSink[] {
+function loadSinks(fs: FileSystem, file: string, plugin: string): SecretSink[] {
+  if (!fs.existsSync(file)) throw new ConfigError('PLUGIN_LOAD_FAILED', `Plugin ${plugin}: its module ${file} is missing (is it built?)`, { plugin });
   let exported: unknown;
   try {
     // require() also loads ES modules without top-level await on the Node versions we support.
     exported = createRequire(file)(file);
   } catch (error) {
-    const reason = errnoCode(error) === 'MODULE_NOT_FOUND' ? `its module ${file} is missing (is it built?)` : `its module failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
-    throw new ConfigError('PLUGIN_LOAD_FAILED', `Plugin ${plugin}: ${reason}`, { plugin, cause: error });
+    const firstLine = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new ConfigError('PLUGIN_LOAD_FAILED', `Plugin ${plugin}: its module failed to load: ${firstLine}`, { plugin, cause: error });
   }
   const unwrapped = unwrapDefault(exported);
   const sinks = Array.isArray(unwrapped) ? unwrapped : [unwrapped];

@@ -12,6 +12,10 @@ const tierRank: Record<Tier, number> = { pre: 0, normal: 1, post: 2 };
 export function orderSinks<T extends Pick<SecretSink, 'name' | 'order' | 'dependencies'>>(sinks: readonly T[]): T[] {
   const rank = (sink: T) => tierRank[sink.order ?? 'normal'];
   const byName = new Map(sinks.map((sink) => [sink.name, sink]));
+  if (byName.size < sinks.length) {
+    const duplicate = sinks.find((sink, index) => sinks.findIndex((other) => other.name === sink.name) !== index)!;
+    throw new ConfigError('DUPLICATE_SINK', `Two sinks are named '${duplicate.name}'`, { sink: duplicate.name });
+  }
   const dependents = new Map<string, string[]>();
   const waitingOn = new Map<string, number>();
 

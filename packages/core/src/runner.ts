@@ -207,20 +207,27 @@ export class Runner {
         }
       },
       exists(relative) {
+        const absolute = path.resolve(comfyuiDir, relative);
+        if (path.relative(comfyuiDir, absolute).startsWith('..')) return false;
         try {
-          fs.lstatSync(resolveTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative }));
+          fs.lstatSync(absolute);
           return true;
         } catch {
           return false;
         }
       },
     };
+    let choice: unknown;
     try {
-      const choice = sink.file(context);
-      return { relativeTo: sink.relativeTo ?? 'node', ...choice };
+      choice = sink.file(context);
     } catch (error) {
       throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
+    const { path: target, relativeTo = sink.relativeTo ?? 'node', reason } = (choice ?? {}) as Partial<TargetChoice>;
+    if (typeof target !== 'string' || target === '' || (relativeTo !== 'node' && relativeTo !== 'comfyui')) {
+      throw new SinkError('PLUGIN_ERROR', "its file() function must return { path, relativeTo?: 'node' | 'comfyui', reason? }");
+    }
+    return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined };
   }
 
   private describe(error: unknown): ErrorReport {

@@ -64,7 +64,8 @@ export class Sources {
     }
 
     const file = this.vars.get(`${name}_FILE`);
-    if (file) found.push({ value: this.readValueFile(file, `${name}_FILE`), origin: `${name}_FILE` });
+    const fromFile = file ? this.readValueFile(file, `${name}_FILE`) : '';
+    if (fromFile) found.push({ value: fromFile, origin: `${name}_FILE` });
 
     const [first, ...others] = found;
     const disagreeing = others.find((other) => other.value !== first?.value);
@@ -79,9 +80,8 @@ export class Sources {
 
     if (this.options.secretsDir && isPlainName(name)) {
       const candidate = path.resolve(this.options.cwd, this.options.secretsDir, name);
-      if (this.options.fs.existsSync(candidate)) {
-        return { value: this.readValueFile(candidate, `${name} in --secrets-dir`), origin: `secrets-dir/${name}` };
-      }
+      const value = this.options.fs.existsSync(candidate) ? this.readValueFile(candidate, `${name} in --secrets-dir`) : '';
+      if (value) return { value, origin: `secrets-dir/${name}` };
     }
     return undefined;
   }
@@ -108,7 +108,8 @@ function mergeLayers(options: SourceOptions): Map<string, string> {
     } catch (error) {
       throw new ConfigError('ENV_FILE_UNREADABLE', `cannot read --env-file ${file} (${errnoCode(error) ?? 'error'})`, { file, cause: error });
     }
-    for (const [name, value] of Object.entries(parseDotenv(text))) fromFiles.set(name, value);
+    // Empty counts as unset here too, so a later file's `KEY=` does not hide an earlier file's value.
+    for (const [name, value] of Object.entries(parseDotenv(text))) if (value !== '') fromFiles.set(name, value);
   }
   const fromEnv = new Map(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const [low, high] = options.override ? [fromEnv, fromFiles] : [fromFiles, fromEnv];

@@ -29,7 +29,13 @@ export function sinkProblems(candidate: unknown): string[] {
   if (typeof sink.variables !== 'object' || sink.variables === null || Array.isArray(sink.variables)) {
     problems.push(`'variables' must be an object of output keys`);
   } else {
-    for (const [key, spec] of Object.entries(sink.variables)) problems.push(...variableProblems(key, spec));
+    const keys = Object.keys(sink.variables);
+    for (const [key, spec] of Object.entries(sink.variables)) {
+      problems.push(...variableProblems(key, spec));
+      // A condition on a key the sink does not have would silently never require anything.
+      const when = isCondition((spec as { required?: unknown } | null)?.required) ? Object.keys((spec as { required: { when: object } }).required.when) : [];
+      for (const other of when.filter((name) => !keys.includes(name))) problems.push(`variable ${key}: 'required.when' names ${other}, which is not a variable of this sink`);
+    }
   }
   return problems;
 }
@@ -51,12 +57,7 @@ function variableProblems(key: string, spec: unknown): string[] {
   expect(v.transform === undefined || typeof v.transform === 'function', `'transform' must be a function`);
   expect(v.template === undefined || (typeof v.template === 'string' && v.from === undefined && v.decode === undefined), `'template' must be a string, without 'from' or 'decode'`);
   const required = v.required;
-  expect(
-    required === undefined ||
-      typeof required === 'boolean' ||
-      (typeof required === 'object' && required !== null && typeof (required as { when?: unknown }).when === 'object'),
-    `'required' must be a boolean or { when: { KEY: value } }`,
-  );
+  expect(required === undefined || typeof required === 'boolean' || isCondition(required), `'required' must be a boolean or { when: { KEY: value } }`);
   return problems;
 }
 
@@ -72,6 +73,12 @@ function formatProblems(format: unknown): string[] {
   if (spec.type === 'ini') return spec.section === undefined || typeof spec.section === 'string' ? [] : [`'format.section' must be a string`];
   if (spec.type === 'json') return spec.merge === undefined || typeof spec.merge === 'boolean' ? [] : [`'format.merge' must be a boolean`];
   return [`'format.type' must be 'dotenv', 'ini' or 'json'`];
+}
+
+function isCondition(value: unknown): value is { when: Record<string, string | string[]> } {
+  if (typeof value !== 'object' || value === null) return false;
+  const when = (value as { when?: unknown }).when;
+  return typeof when === 'object' && when !== null && !Array.isArray(when) && Object.values(when).every((expected) => typeof expected === 'string' || isStringArray(expected));
 }
 
 function isStringArray(value: unknown): value is string[] {
