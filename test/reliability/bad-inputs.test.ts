@@ -134,7 +134,7 @@ describe('injected file-system failures (root ignores permissions, so through th
       openSync: ((file: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
         const inBad = String(file).startsWith(badDir) && (flags === 'wx' || String(file).endsWith('.tmp'));
         if (inBad && call === 'openSync') throw error();
-        const fd = realFileSystem.openSync(file, flags, mode);
+        const fd = realFileSystem.openSync(file, flags ?? 'r', mode);
         if (inBad) fds.add(fd);
         return fd;
       }) as FileSystem['openSync'],
