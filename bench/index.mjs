@@ -6,10 +6,11 @@
 //   node bench/index.mjs --check    full run that also exits 1 when a figure is over budget
 //   --rounds N                      start-up rounds (default 31, smoke 5)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTree, resetWrites } from './generate.mjs';
-import { hasGnuTime, median, runOnce, shuffled } from './measure.mjs';
+import { hasRusage, median, runOnce, shuffled } from './measure.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -59,7 +60,9 @@ const results = {
 // ---------------------------------------------------------------------------------------------
 // 1. Start-up: the demo tree with the shipped sinks, interleaved with `node -e 0` (and dotenvx).
 const demo = join(work, 'demo');
-cpSync(join(root, 'examples/demo/ComfyUI'), join(demo, 'ComfyUI'), { recursive: true });
+// The committed files only: what `pnpm demo` wrote there (links into its own store) is not the demo.
+const demoFiles = execFileSync('git', ['ls-files', '-z', 'examples/demo/ComfyUI'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+for (const file of demoFiles) cpSync(join(root, file), join(demo, file.slice('examples/demo/'.length)));
 const demoEnvFile = join(root, 'examples/demo/.env.demo');
 const commands = [
   { id: 'node', label: 'node -e 0', argv: [node, '-e', '0'] },
@@ -78,38 +81,34 @@ for (const command of commands.slice(2)) {
 
 console.log(`runtime-env bench (${results.mode}): ${results.machine.cpus} cores, Node ${process.version}; ${rounds} interleaved rounds after ${warmup} warm-up`);
 for (let i = 0; i < warmup; i += 1) for (const command of commands) runOnce(command.argv, { env });
-const times = Object.fromEntries(commands.map((command) => [command.id, []]));
-const ratios = Object.fromEntries(commands.map((command) => [command.id, []]));
+const samples = Object.fromEntries(commands.map((command) => [command.id, []]));
 for (let round = 0; round < rounds; round += 1) {
   const inRound = {};
-  for (const command of shuffled(commands)) inRound[command.id] = runOnce(command.argv, { env }).ms;
-  for (const command of commands) {
-    times[command.id].push(inRound[command.id]);
-    ratios[command.id].push(inRound[command.id] / inRound.node);
-  }
+  for (const command of shuffled(commands)) inRound[command.id] = runOnce(command.argv, { env });
+  for (const command of commands) samples[command.id].push({ ...inRound[command.id], ratio: inRound[command.id].ms / inRound.node.ms, cpuRatio: inRound.node.cpuMs ? inRound[command.id].cpuMs / inRound.node.cpuMs : null });
 }
-// Peak RSS separately, under GNU time, so the timed rounds carry no wrapper.
-const rss = {};
-for (const command of commands) {
-  const samples = Array.from({ length: smoke ? 2 : 5 }, () => runOnce(command.argv, { env, rss: true }).rssMiB);
-  rss[command.id] = samples.includes(null) ? null : Math.max(...samples);
-}
+const stat = (list, key, fn = median) => (list.some((s) => s[key] === null) ? null : fn(list.map((s) => s[key])));
 results.startup = {
   rounds,
-  commands: commands.map((command) => ({
-    id: command.id,
-    label: command.label,
-    medianMs: round1(median(times[command.id])),
-    minMs: round1(Math.min(...times[command.id])),
-    ratioToNode: round2(median(ratios[command.id])),
-    peakRssMiB: rss[command.id] === null ? null : round1(rss[command.id]),
-  })),
+  commands: commands.map((command) => {
+    const list = samples[command.id];
+    return {
+      id: command.id,
+      label: command.label,
+      medianMs: round1(stat(list, 'ms')),
+      minMs: round1(stat(list, 'ms', (v) => Math.min(...v))),
+      ratioToNode: round2(stat(list, 'ratio')),
+      medianCpuMs: nullable(round1, stat(list, 'cpuMs')),
+      cpuRatioToNode: nullable(round2, stat(list, 'cpuRatio')),
+      peakRssMiB: nullable(round1, stat(list, 'rssMiB', (v) => Math.max(...v))),
+    };
+  }),
 };
 
-console.log('\nStart-up (wall ms: median and min over the rounds; ratio: median of the per-round ratios to node -e 0)');
+console.log('\nStart-up (median over the rounds; × node -e 0: median of the per-round ratios; CPU = user + system)');
 table(
-  ['command', 'median ms', 'min ms', '× node -e 0', 'peak RSS MiB'],
-  results.startup.commands.map((c) => [c.label, c.medianMs, c.minMs, c.ratioToNode.toFixed(2), c.peakRssMiB ?? 'n/a']),
+  ['command', 'wall ms', 'min ms', '× node -e 0', 'CPU ms', 'CPU ×', 'peak RSS MiB'],
+  results.startup.commands.map((c) => [c.label, c.medianMs, c.minMs, c.ratioToNode.toFixed(2), c.medianCpuMs ?? 'n/a', c.cpuRatioToNode?.toFixed(2) ?? 'n/a', c.peakRssMiB ?? 'n/a']),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +140,7 @@ for (const size of sizes) {
     const samples = [];
     for (let i = 0; i < scaleRuns; i += 1) {
       freshStart(tree.comfyuiDir, size);
-      samples.push(runOnce(argv, { env, rss: true }));
+      samples.push(runOnce(argv, { env }));
     }
     results.scale.push({
       mode: mode.id,
@@ -149,6 +148,7 @@ for (const size of sizes) {
       variables: size * 20,
       runs: scaleRuns,
       medianMs: round1(median(samples.map((s) => s.ms))),
+      medianCpuMs: samples.some((s) => s.cpuMs === null) ? null : round1(median(samples.map((s) => s.cpuMs))),
       peakRssMiB: samples.some((s) => s.rssMiB === null) ? null : round1(Math.max(...samples.map((s) => s.rssMiB))),
     });
   }
@@ -164,8 +164,8 @@ results.growth = growth;
 
 console.log(`\nScale (every run writes every sink's .env: a first container start; median of ${scaleRuns} runs, max peak RSS)`);
 table(
-  ['sinks × 20 vars', 'via', 'wall ms', 'peak RSS MiB'],
-  results.scale.map((r) => [r.sinks, modes.find((m) => m.id === r.mode).label, r.medianMs, r.peakRssMiB ?? 'n/a']),
+  ['sinks × 20 vars', 'via', 'wall ms', 'CPU ms', 'peak RSS MiB'],
+  results.scale.map((r) => [r.sinks, modes.find((m) => m.id === r.mode).label, r.medianMs, r.medianCpuMs ?? 'n/a', r.peakRssMiB ?? 'n/a']),
 );
 for (const [mode, ratio] of Object.entries(growth)) console.log(`growth t(${sizes.at(-1)})/t(100) via ${modes.find((m) => m.id === mode).label}: ${ratio}`);
 
@@ -183,7 +183,7 @@ for (const mode of modes) {
 }
 console.log('\nBudget');
 table(['figure', 'measured', 'budget', 'verdict'], results.verdicts.map((v) => [v.figure, `${v.value ?? 'n/a'} ${v.unit}`, `≤ ${v.budget} ${v.unit}`, v.ok === null ? 'n/a' : v.ok ? 'ok' : 'OVER']));
-if (!hasGnuTime) console.log('(peak RSS needs GNU time at /usr/bin/time: apt-get install time)');
+if (!hasRusage) console.log('(CPU time and peak RSS need /usr/bin/python3: they are read from wait4 by bench/rusage.py)');
 
 const out = join(root, 'bench', smoke ? 'results.smoke.json' : 'results.json');
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -205,6 +205,9 @@ function table(header, rows) {
   for (const row of cells.slice(1)) console.log(line(row));
 }
 
+function nullable(fn, n) {
+  return n === null ? null : fn(n);
+}
 function round1(n) {
   return Math.round(n * 10) / 10;
 }

@@ -1,35 +1,31 @@
-// Measuring child processes: wall time from just before spawn to exit (what a container start waits
-// for), and peak RSS as the kernel reports it through GNU time, when it is installed.
+// Measuring child processes through bench/rusage.py: wall time from fork to exit (what a container
+// start waits for), the child's own CPU time (user + system: steadier than wall time when other work
+// shares the machine) and its peak RSS, all from the kernel's wait4. Without /usr/bin/python3, only
+// wall time, taken around spawnSync.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const GNU_TIME = '/usr/bin/time';
-export const hasGnuTime = existsSync(GNU_TIME);
-const scratch = mkdtempSync(join(tmpdir(), 'runtime-env-bench-time-'));
+const PYTHON = '/usr/bin/python3';
+const RUSAGE = new URL('./rusage.py', import.meta.url).pathname;
+export const hasRusage = existsSync(PYTHON);
+const scratch = mkdtempSync(join(tmpdir(), 'runtime-env-bench-rusage-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-/**
- * Runs `argv` once. With `rss`, it runs under GNU time (a fork+exec more, a constant few hundred
- * microseconds, the same for every command) to read the child's peak RSS; start-up pairs are timed
- * without it.
- * @returns {{ ms: number, rssMiB: number | null, status: number | null, stdout: string, stderr: string }}
- */
-export function runOnce(argv, { env, cwd, rss = false, capture = false } = {}) {
-  const out = join(scratch, 'time.txt');
-  const [file, args] = rss && hasGnuTime ? [GNU_TIME, ['-f', '%M', '-o', out, ...argv]] : [argv[0], argv.slice(1)];
+/** @returns {{ ms: number, cpuMs: number | null, rssMiB: number | null, status: number | null, stdout: string, stderr: string }} */
+export function runOnce(argv, { env, cwd, capture = false } = {}) {
+  const out = join(scratch, 'rusage.json');
   const stdio = capture ? 'pipe' : 'ignore';
+  const [file, args] = hasRusage ? [PYTHON, [RUSAGE, out, ...argv]] : [argv[0], argv.slice(1)];
   const start = process.hrtime.bigint();
   const result = spawnSync(file, args, { env, cwd, stdio: ['ignore', stdio, stdio], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const spawnMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.error) throw result.error;
-  let rssMiB = null;
-  if (rss && hasGnuTime) {
-    const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
-    rssMiB = Number.isFinite(kib) ? kib / 1024 : null;
-  }
-  return { ms, rssMiB, status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+  const base = { stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+  if (!hasRusage) return { ...base, ms: spawnMs, cpuMs: null, rssMiB: null, status: result.status };
+  const usage = JSON.parse(readFileSync(out, 'utf8'));
+  return { ...base, ms: usage.wallMs, cpuMs: usage.cpuMs, rssMiB: usage.rssKiB / 1024, status: usage.status };
 }
 
 export function median(values) {

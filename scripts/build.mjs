@@ -2,7 +2,9 @@
 // Libraries keep their dependencies external; the CLI is one bundled file so a container start loads
 // one module instead of resolving hundreds (see README "Performance").
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,6 +31,34 @@ await Promise.all([
     ...common,
     entryPoints: [join(root, 'packages/cli/src/entry.ts')],
     outfile: join(root, 'packages/cli/dist/runtime-env.js'),
-    define: { __VERSION__: JSON.stringify(cli.version) },
+    // NODE_ENV: winston's debug helper (@dabh/diagnostics) then bundles its no-op build instead of
+    // one that loads a colour library at start-up. Nothing of ours reads NODE_ENV.
+    define: { __VERSION__: JSON.stringify(cli.version), 'process.env.NODE_ENV': '"production"' },
   }),
+  build({ ...common, entryPoints: [join(root, 'packages/cli/src/launch.ts')], outfile: join(root, 'packages/cli/dist/launch.js') }),
 ]);
+
+trainCodeCache();
+
+/**
+ * The bin loads the bundle from V8's code cache (packages/cli/src/launch.ts). The cache is made here,
+ * after `plan` on the demo tree has run, so the functions a run compiles lazily are in it too. A
+ * failed training run only costs speed: the bin compiles the bundle as usual without a cache.
+ */
+function trainCodeCache() {
+  const cacheFile = join(root, 'packages/cli/dist/runtime-env.js.cache');
+  rmSync(cacheFile, { force: true });
+  const work = mkdtempSync(join(tmpdir(), 'runtime-env-build-'));
+  try {
+    const demo = execFileSync('git', ['ls-files', '-z', 'examples/demo/ComfyUI'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+    for (const file of demo) cpSync(join(root, file), join(work, file));
+    const launcher = join(root, 'packages/cli/dist/launch.js');
+    const code = `require(${JSON.stringify(launcher)}).launchAndWriteCodeCache()`;
+    const args = ['plan', '--comfyui-dir', join(work, 'examples/demo/ComfyUI'), '--env-file', join(root, 'examples/demo/.env.demo'), '--override'];
+    // `--` then a stand-in for the script path, so the CLI finds its arguments at argv[2] as under the bin.
+    const result = spawnSync(process.execPath, ['-e', code, '--', launcher, ...args], { cwd: work, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work }, encoding: 'utf8' });
+    if (!existsSync(cacheFile)) console.warn(`build: no code cache (the training run exited ${result.status}); the CLI still works, it starts slower\n${result.stderr}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

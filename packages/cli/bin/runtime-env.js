@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 'use strict';
-require('../dist/runtime-env.js');
+require('../dist/launch.js').launch();
