@@ -158,6 +158,17 @@ describe.each(['text', 'json'] as const)('%s output at debug level', (mode) => {
     expect([...leaksIn('audit stdout', result.stdout), ...leaksIn('audit stderr', result.stderr)]).toEqual([]);
   });
 
+  test('a plugin bug whose error quotes a value (internal error, stack logged at debug) prints no canary', () => {
+    // The plugin reads the environment itself and throws at run time with a value in the message:
+    // only redaction of the debug log line (which carries the stack) stands between it and stderr.
+    // (It throws only once variables are being resolved, so it passes validation at load.)
+    const buggy = writePlugin(path.join(tree.dir, 'plugin'), 'buggy', `{ name: 'buggy', nodes: ['leak_node'], file: 'buggy.env', variables: new Proxy({ LEAK_ENV_TOKEN: {} }, {
+      ownKeys(target) { if (new Error().stack.includes('resolveVariables')) throw new Error('buggy plugin saw ' + process.env.LEAK_ENV_TOKEN); return Reflect.ownKeys(target); } }) }`);
+    const result = cli(['run', '--comfyui-dir', comfyuiDir, '--plugin', buggy, '--project', tree.dir, ...json, '--log-level', 'debug']);
+    expect(result.status).toBe(70);
+    expect([...leaksIn('plugin bug stdout', result.stdout), ...leaksIn('plugin bug stderr', result.stderr)]).toEqual([]);
+  });
+
   test('a configuration error (a plugin that is not there) prints no canary', () => {
     const result = cli(['run', ...runArgs, '--plugin', path.join(tree.dir, 'nowhere'), ...json, '--log-level', 'debug']);
     expect(result.status).toBe(2);
