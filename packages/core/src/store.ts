@@ -67,8 +67,9 @@ export class Store {
   static open(fs: FileSystem, logger: Logger, options: StoreOptions): Store {
     if (options.dir !== undefined) {
       const dir = path.resolve(options.dir);
-      const parent = fs.existsSync(dir) ? dir : path.dirname(dir);
-      if (memoryFsType(fs, parent) === undefined) {
+      let existing = dir;
+      while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+      if (memoryFsType(fs, existing) === undefined) {
         if (options.mode === 'disk') return new Store(logger, options.mode, undefined, '--store disk');
         throw new ConfigError('STORE_NOT_IN_MEMORY', `--store-dir ${dir} is not on a memory file system (tmpfs or ramfs); secrets there would reach the disk`);
       }
@@ -189,7 +190,7 @@ export class MemoryStore {
    */
   ensureDirectory(owner?: { uid: number; gid: number }): void {
     try {
-      this.fs.mkdirSync(this.dir, { mode: 0o700 });
+      this.fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw storeError(this.dir, `cannot be created (${errnoCode(error) ?? 'error'})`, error);
     }
