@@ -1,0 +1,192 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
+
+const EMPROPS = 'C/custom_nodes/emprops_comfy_nodes';
+const MANAGER_INI = 'C/custom_nodes/ComfyUI-Manager/config.ini';
+const HF_TOKEN = 'hf_FAKE_clean_lifecycle_token_0002';
+const USER_INI = '[default]\n# my own settings\nsecurity_level = weak\ngit_exe = /opt/git\n\n[extra]\nkeep = me\n';
+
+let tree: ReturnType<typeof tempTree>;
+let store: string;
+beforeEach(() => {
+  tree = tempTree({ [`${EMPROPS}/__init__.py`]: '', [MANAGER_INI]: USER_INI, 'state/': '' });
+  store = fs.mkdtempSync(path.join('/dev/shm', 'runtime-env-test-'));
+});
+afterEach(() => {
+  tree.cleanup();
+  fs.rmSync(store, { recursive: true, force: true });
+});
+
+const at = (relative: string) => path.join(tree.dir, relative);
+const env = (extra: Record<string, string> = {}) => ({ HF_TOKEN, RUNTIME_ENV_STATE_DIR: at('state'), RUNTIME_ENV_STORE_DIR: path.join(store, 's'), RUNTIME_ENV_STORE: 'auto', ...extra });
+const run = (args: string[] = [], extra?: Record<string, string>) => runCli(['run', '--comfyui-dir', at('C'), ...args], { env: env(extra) });
+const clean = (args: string[] = []) => runCli(['clean', ...args], { env: env() });
+
+function configparser(file: string): Record<string, Record<string, string>> {
+  const script = 'import configparser,json,sys\np=configparser.ConfigParser()\np.read(sys.argv[1])\nprint(json.dumps({s: dict(p[s]) for s in p.sections()}))';
+  const result = spawnSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return JSON.parse(result.stdout) as Record<string, Record<string, string>>;
+}
+
+describe('state', () => {
+  test('the state file is 0600 in a 0700 directory and holds paths and hashes, no value', () => {
+    run();
+
+    const file = at('state/state.json');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(at('state')).mode & 0o777).toBe(0o700);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).not.toContain(HF_TOKEN);
+    expect(text).not.toContain(Buffer.from(HF_TOKEN).toString('base64'));
+    expect(JSON.parse(text).records[0]).toMatchObject({ sink: 'emprops_custom_nodes', file: 'custom_nodes/emprops_comfy_nodes/.env', mode: '0600', store: 'memory', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+});
+
+describe('runtime-env clean', () => {
+  test('removes a file that still holds what runtime-env wrote', () => {
+    run(['--store', 'disk']);
+
+    const result = clean();
+
+    expect(result.status).toBe(0);
+    expect(fs.existsSync(at(`${EMPROPS}/.env`))).toBe(false);
+  });
+
+  test('keeps and reports a file changed since it was written, and exits 1', () => {
+    run(['--store', 'disk']);
+    fs.appendFileSync(at(`${EMPROPS}/.env`), 'MINE=1\n');
+
+    const result = clean();
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/kept .*emprops_comfy_nodes\/\.env — it changed since runtime-env wrote it/);
+    expect(fs.readFileSync(at(`${EMPROPS}/.env`), 'utf8')).toContain('MINE=1');
+  });
+
+  test('--force removes a changed file too', () => {
+    run(['--store', 'disk']);
+    fs.appendFileSync(at(`${EMPROPS}/.env`), 'MINE=1\n');
+    clean();
+
+    const result = clean(['--force']);
+
+    expect(result.status).toBe(0);
+    expect(fs.existsSync(at(`${EMPROPS}/.env`))).toBe(false);
+  });
+
+  test("restores a merged config.ini to the user's own content, byte for byte", () => {
+    const written = run([], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
+    expect(written.status).toBe(0);
+    expect(configparser(at(MANAGER_INI)).default).toMatchObject({ network_mode: 'offline', security_level: 'weak' });
+
+    const result = clean();
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('restored');
+    expect(fs.readFileSync(at(MANAGER_INI), 'utf8')).toBe(USER_INI);
+  });
+
+  test('a second run keeps the first run\'s copy of the user\'s file, so clean still restores the original', () => {
+    run([], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
+    run([], { COMFYUI_MANAGER_NETWORK_MODE: 'private' });
+
+    clean();
+
+    expect(fs.readFileSync(at(MANAGER_INI), 'utf8')).toBe(USER_INI);
+  });
+});
+
+describe('memory store', () => {
+  test('the target is a link into a 0700 tmpfs directory, to a 0600 file that python-dotenv reads through the link', () => {
+    run();
+
+    const target = at(`${EMPROPS}/.env`);
+    expect(fs.lstatSync(target).isSymbolicLink()).toBe(true);
+    const real = fs.realpathSync(target);
+    expect(path.dirname(real)).toBe(path.join(store, 's'));
+    expect(fs.statSync(real).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(real)).mode & 0o777).toBe(0o700);
+    expect(pythonDotenvValues(target)).toEqual({ HF_TOKEN });
+  });
+
+  test('configparser reads a config.ini through its link (--store memory)', () => {
+    run(['--store', 'memory'], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
+
+    expect(fs.lstatSync(at(MANAGER_INI)).isSymbolicLink()).toBe(true);
+    expect(configparser(at(MANAGER_INI))).toEqual({ default: { security_level: 'weak', git_exe: '/opt/git', network_mode: 'offline' }, extra: { keep: 'me' } });
+  });
+
+  test('a file without a secret stays on disk by default (ComfyUI-Manager rewrites its config.ini)', () => {
+    run([], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
+
+    expect(fs.lstatSync(at(MANAGER_INI)).isFile()).toBe(true);
+  });
+
+  test('a second run rewrites the store file through its own link', () => {
+    run();
+    const second = run(['--json'], { HF_TOKEN: `${HF_TOKEN}_rotated` });
+
+    expect(second.status).toBe(0);
+    expect(pythonDotenvValues(at(`${EMPROPS}/.env`))).toEqual({ HF_TOKEN: `${HF_TOKEN}_rotated` });
+  });
+
+  test('clean removes the link and the store file', () => {
+    run();
+
+    clean();
+
+    expect(fs.existsSync(at(`${EMPROPS}/.env`))).toBe(false);
+    expect(fs.existsSync(path.join(store, 's')) ? fs.readdirSync(path.join(store, 's')) : []).toEqual([]);
+  });
+
+  test('--store-dir off a tmpfs is refused with exit 2', () => {
+    const result = runCli(['run', '--comfyui-dir', at('C'), '--store', 'memory', '--store-dir', at('not-tmpfs')], { env: { HF_TOKEN, RUNTIME_ENV_STATE_DIR: at('state') } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('STORE_NOT_IN_MEMORY');
+  });
+});
+
+describe('a target that existed before runtime-env ran', () => {
+  test('is reported as possibly baked into the image', () => {
+    fs.writeFileSync(at(`${EMPROPS}/.env`), 'HF_TOKEN=hf_FAKE_baked_in\n');
+
+    const result = run(['--store', 'disk']);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('custom_nodes/emprops_comfy_nodes/.env existed before runtime-env ran — is a secret file baked into the image?');
+  });
+
+  test('fails its sink under --strict and is left untouched', () => {
+    // A one-variable sink, so --strict has no missing optional variable to fail on first.
+    fs.writeFileSync(at('one-sink.js'), "module.exports = { name: 'one', nodes: ['one_node'], variables: { ONE_TOKEN: {} } };\n");
+    fs.mkdirSync(at('C/custom_nodes/one_node'));
+    fs.writeFileSync(at('C/custom_nodes/one_node/.env'), 'ONE_TOKEN=hf_FAKE_baked_in\n');
+
+    const result = run(['--strict', '--plugin', at('one-sink.js'), '--only', 'one'], { ONE_TOKEN: 'hf_FAKE_one_token_0003' });
+
+    expect(result.status).toBe(1);
+    expect(result.stdout + result.stderr).toContain('PREEXISTING_TARGET');
+    expect(fs.readFileSync(at('C/custom_nodes/one_node/.env'), 'utf8')).toBe('ONE_TOKEN=hf_FAKE_baked_in\n');
+  });
+
+  test('is not reported when an earlier, uncleaned run wrote it', () => {
+    run(['--store', 'disk']);
+
+    const second = run(['--store', 'disk']);
+
+    expect(second.stderr).not.toContain('existed before');
+  });
+
+  test('is put back by clean after the run replaced it', () => {
+    fs.writeFileSync(at(`${EMPROPS}/.env`), 'HF_TOKEN=hf_FAKE_baked_in\n');
+    run();
+
+    clean();
+
+    expect(fs.readFileSync(at(`${EMPROPS}/.env`), 'utf8')).toBe('HF_TOKEN=hf_FAKE_baked_in\n');
+  });
+});
