@@ -63,7 +63,8 @@ describe('runtime-env run', () => {
 
     const second = runCli(['run', '--comfyui-dir', tree.dir, '--json'], { env: platform });
 
-    expect(JSON.parse(second.stdout).sinks[0].status).toBe('unchanged');
+    const sinks = JSON.parse(second.stdout).sinks as Array<{ name: string; status: string }>;
+    expect(sinks.find((sink) => sink.name === 'emprops_custom_nodes')?.status).toBe('unchanged');
     expect(fs.statSync(file).mtimeMs).toBe(before);
   });
 
