@@ -47,7 +47,7 @@ export function findProjectDir(fs: FileSystem, fromDir: string): string | undefi
 export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
   const { fs } = options;
   const loaded: LoadedSink[] = [];
-  const problems: string[] = [];
+  const problems: ConfigError[] = [];
 
   const candidates: Array<{ plugin: string; dir: string; explicit: boolean }> = [];
   if (options.projectDir) {
@@ -66,19 +66,20 @@ export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
       if (!entry) continue;
       for (const sink of loadSinks(fs, entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
     } catch (error) {
-      problems.push(error instanceof ConfigError ? error.message : `${plugin}: ${String(error)}`);
+      problems.push(error instanceof ConfigError ? error : new ConfigError('PLUGIN_INVALID', `${plugin}: ${String(error)}`, { plugin }));
     }
   }
 
   const seen = new Map<string, string>();
   for (const { sink, plugin } of loaded) {
     const first = seen.get(sink.name);
-    if (first !== undefined) problems.push(`Two sinks are named '${sink.name}': one in ${first}, one in ${plugin}`);
+    if (first !== undefined) problems.push(new ConfigError('DUPLICATE_SINK', `Two sinks are named '${sink.name}': one in ${first}, one in ${plugin}`, { sink: sink.name, plugin }));
     else seen.set(sink.name, plugin);
   }
 
-  if (problems.length === 1) throw new ConfigError('PLUGIN_INVALID', problems[0]!);
-  if (problems.length > 1) throw new ConfigError('PLUGIN_INVALID', `${problems.length} plugin problems:\n- ${problems.join('\n- ')}`);
+  // One problem keeps its own code; several are reported together so a broken image is fixed in one go.
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length > 1) throw new ConfigError('PLUGIN_INVALID', `${problems.length} plugin problems:\n- ${problems.map((p) => p.message).join('\n- ')}`);
   return loaded;
 }
 
