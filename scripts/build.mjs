@@ -2,9 +2,8 @@
 // Libraries keep their dependencies external; the CLI is one bundled file so a container start loads
 // one module instead of resolving hundreds (see README "Performance").
 import { build } from 'esbuild';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -42,23 +41,17 @@ trainCodeCache();
 
 /**
  * The bin loads the bundle from V8's code cache (packages/cli/src/launch.ts). The cache is made here,
- * after `plan` on the demo tree has run, so the functions a run compiles lazily are in it too. A
- * failed training run only costs speed: the bin compiles the bundle as usual without a cache.
+ * after `plan` on the demo tree has run, so the functions a run compiles lazily are in it too. `plan`
+ * writes nothing. A failed training run only costs speed: the bin compiles the bundle as usual.
  */
 function trainCodeCache() {
   const cacheFile = join(root, 'packages/cli/dist/runtime-env.js.cache');
   rmSync(cacheFile, { force: true });
-  const work = mkdtempSync(join(tmpdir(), 'runtime-env-build-'));
-  try {
-    const demo = execFileSync('git', ['ls-files', '-z', 'examples/demo/ComfyUI'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
-    for (const file of demo) cpSync(join(root, file), join(work, file));
-    const launcher = join(root, 'packages/cli/dist/launch.js');
-    const code = `require(${JSON.stringify(launcher)}).launchAndWriteCodeCache()`;
-    const args = ['plan', '--comfyui-dir', join(work, 'examples/demo/ComfyUI'), '--env-file', join(root, 'examples/demo/.env.demo'), '--override'];
-    // `--` then a stand-in for the script path, so the CLI finds its arguments at argv[2] as under the bin.
-    const result = spawnSync(process.execPath, ['-e', code, '--', launcher, ...args], { cwd: work, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work }, encoding: 'utf8' });
-    if (!existsSync(cacheFile)) console.warn(`build: no code cache (the training run exited ${result.status}); the CLI still works, it starts slower\n${result.stderr}`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const launcher = join(root, 'packages/cli/dist/launch.js');
+  const code = `require(${JSON.stringify(launcher)}).launchAndWriteCodeCache()`;
+  const demo = join(root, 'examples/demo');
+  const args = ['plan', '--comfyui-dir', join(demo, 'ComfyUI'), '--env-file', join(demo, '.env.demo'), '--override'];
+  // `--` then a stand-in for the script path, so the CLI finds its arguments at argv[2] as under the bin.
+  const result = spawnSync(process.execPath, ['-e', code, '--', launcher, ...args], { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, encoding: 'utf8' });
+  if (!existsSync(cacheFile)) console.warn(`build: no code cache (the training run exited ${result.status}); the CLI works, it starts slower\n${result.stderr ?? ''}`);
 }
