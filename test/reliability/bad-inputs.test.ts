@@ -205,7 +205,7 @@ describe('configuration problems: exit 2, nothing written', () => {
 
   test('a plugin that throws while loading', () => {
     fs.writeFileSync(path.join(tree.dir, 'throws.js'), "throw new Error('plugin exploded on load');\n");
-    expectConfigFailure(run(undefined, {}, ['--plugin', path.join(tree.dir, 'throws.js')]), 'PLUGIN_INVALID', ['throws.js', 'failed to load', 'plugin exploded on load']);
+    expectConfigFailure(run(undefined, {}, ['--plugin', path.join(tree.dir, 'throws.js')]), 'PLUGIN_LOAD_FAILED', ['throws.js', 'failed to load', 'plugin exploded on load']);
   });
 
   test('a plugin that exports the wrong shape', () => {
@@ -215,11 +215,11 @@ describe('configuration problems: exit 2, nothing written', () => {
 
   test('a plugin whose module fails to load (syntax error)', () => {
     fs.writeFileSync(path.join(tree.dir, 'syntax.js'), 'module.exports = {{;\n');
-    expectConfigFailure(run(undefined, {}, ['--plugin', path.join(tree.dir, 'syntax.js')]), 'PLUGIN_INVALID', ['syntax.js', 'failed to load']);
+    expectConfigFailure(run(undefined, {}, ['--plugin', path.join(tree.dir, 'syntax.js')]), 'PLUGIN_LOAD_FAILED', ['syntax.js', 'failed to load']);
   });
 
   test('a plugin path that does not exist', () => {
-    expectConfigFailure(run(undefined, {}, ['--plugin', path.join(tree.dir, 'nowhere')]), 'PLUGIN_INVALID', ['nowhere', 'does not exist']);
+    expectConfigFailure(run(undefined, {}, ['--plugin', path.join(tree.dir, 'nowhere')]), 'PLUGIN_NOT_FOUND', ['nowhere', 'does not exist']);
   });
 
   test('a dependency cycle', () => {
@@ -229,7 +229,7 @@ describe('configuration problems: exit 2, nothing written', () => {
   });
 
   test('two sinks with the same name', () => {
-    expectConfigFailure(run(`{ name: 'good', nodes: ['bad_node'], variables: { BAD_TOKEN: {} } }`, { BAD_TOKEN: 'FAKE-bad' }), 'PLUGIN_INVALID', ["'good'"]);
+    expectConfigFailure(run(`{ name: 'good', nodes: ['bad_node'], variables: { BAD_TOKEN: {} } }`, { BAD_TOKEN: 'FAKE-bad' }), 'DUPLICATE_SINK', ["'good'"]);
   });
 
   test('an unknown flag', () => {
