@@ -4,6 +4,13 @@ import * as path from 'node:path';
 import { realFileSystem } from '@runtime-env/core';
 import { main } from './main';
 
+// `runtime-env list | head` closes the pipe early: the reader's choice, not a failure of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 main(process.argv.slice(2), {
   env: { ...process.env },
   cwd: process.cwd(),

@@ -7,6 +7,7 @@ import { registerListCommand } from './commands/list';
 import { registerNewSinkCommand } from './commands/new-sink';
 import { registerRunCommands } from './commands/run';
 import type { CliContext } from './context';
+import { print } from './output';
 
 const exitCodesHelp = `
 Exit codes:
@@ -58,7 +59,7 @@ function reportError(error: unknown, context: CliContext, json: boolean): number
   const { redactor } = context;
   if (error instanceof RuntimeEnvError) {
     context.stderr.write(redactor.redact(`runtime-env: error ${error.code}: ${error.message}\n`));
-    if (json) context.stdout.write(`${redactor.redact(JSON.stringify({ error: error.toJSON() }, null, 2))}\n`);
+    if (json) print(context, true, { error: error.toJSON() }, () => '');
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);

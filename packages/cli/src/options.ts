@@ -56,7 +56,7 @@ export function addRunOptions(command: Command): Command {
   return addDiscoveryOptions(
     command
       .option('--comfyui-dir <dir>', 'ComfyUI root (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)')
-      .option('--env-file <file>', 'read variables from a dotenv file too (repeatable; later files win)', collect, [])
+      .option('-f, --env-file <file>', 'read variables from a dotenv file too (repeatable; later files win)', collect, [])
       .option('--override', 'let --env-file values win over the real environment')
       .option('--secrets-dir <dir>', 'read a variable from the file of its name in this directory (e.g. /run/secrets)')
       .option('--only <names>', 'run only these sinks (comma-separated)', names)

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
+import { spawnSync } from 'node:child_process';
+import { cliPath, pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
 
 const EMPROPS = 'custom_nodes/emprops_comfy_nodes';
 // Canaries: obviously fake, distinct, long enough that any leak of them is unmistakable.
@@ -152,6 +153,34 @@ describe('plan, check and list', () => {
     expect(result.status).toBe(0);
     const names = JSON.parse(result.stdout).sinks.map((s: { name: string; plugin: string }) => `${s.name} ${s.plugin}`);
     expect(names).toContain('emprops_custom_nodes @runtime-env/sink-emprops-custom-nodes');
+  });
+});
+
+describe('output', () => {
+  test('--json stays a valid document with its keys intact when a secret equals a key name', () => {
+    const result = runCli(['plan', '--comfyui-dir', tree.dir, '--json'], { env: { ...platform, HF_TOKEN: 'variables' } });
+
+    const plan = JSON.parse(result.stdout);
+    expect(plan.sinks.find((s: { name: string }) => s.name === 'emprops_custom_nodes').variables.length).toBeGreaterThan(0);
+  });
+
+  test('-f is --env-file under a name Node itself does not claim (node exits 9 on a missing --env-file FILE anywhere on its command line)', () => {
+    const envFile = path.join(tree.dir, 'local.env');
+    fs.writeFileSync(envFile, `HF_TOKEN=${canary.HF_TOKEN}\n`);
+
+    expect(runCli(['run', '--comfyui-dir', tree.dir, '-f', envFile]).status).toBe(0);
+    expect(pythonDotenvValues(path.join(tree.dir, EMPROPS, '.env')).HF_TOKEN).toBe(canary.HF_TOKEN);
+    const missing = runCli(['run', '--comfyui-dir', tree.dir, '-f', path.join(tree.dir, 'missing.env')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('ENV_FILE_UNREADABLE');
+  });
+
+  test('a reader that closes the pipe early is not an error', () => {
+    // `true` exits before the CLI has started, so every write meets a closed pipe.
+    const result = spawnSync('bash', ['-c', `"${process.execPath}" "${cliPath}" --help | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   type RootfsAuditResult,
 } from '@runtime-env/core';
 import type { CliContext } from '../context';
+import { print } from '../output';
 import { addDiscoveryOptions, loadSinks, type RunFlags } from '../options';
 
 interface AuditFlags extends Pick<RunFlags, 'plugin' | 'project' | 'json' | 'envFile' | 'override' | 'secretsDir'> {
@@ -28,7 +29,7 @@ export function registerAuditCommand(program: Command, context: CliContext, done
     .option('--dockerfile <file>', 'flag ARG/ENV whose names look secret or that an installed sink reads (repeatable)', collect, [])
     .option('--rootfs <dir>', 'an unpacked image or container file system: find sink files already present and files holding a current secret value')
     .option('--comfyui-dir <dir>', 'the ComfyUI root inside --rootfs (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)')
-    .option('--env-file <file>', 'also take secret values to look for from a dotenv file (repeatable)', collect, [])
+    .option('-f, --env-file <file>', 'also take secret values to look for from a dotenv file (repeatable)', collect, [])
     .option('--override', 'let --env-file values win over the real environment')
     .option('--secrets-dir <dir>', 'also take secret values from this directory (one file per variable)')
     .option('--max-file-size <bytes>', 'skip files bigger than this in --rootfs (default 16 MiB)', parseSize)
@@ -74,10 +75,8 @@ function runAudit(flags: AuditFlags, context: CliContext): number {
 
   const failing = findings.filter((finding) => finding.severity === 'error').length;
   const exitCode = failing > 0 ? ExitCode.sinkFailed : ExitCode.ok;
-  const text = flags.json
-    ? `${JSON.stringify({ command: 'audit', exitCode, findings, rootfs: rootfs && { scanned: rootfs.scanned, skipped: rootfs.skipped, tooShort: rootfs.tooShort } }, null, 2)}\n`
-    : formatAudit(findings, rootfs);
-  context.stdout.write(context.redactor.redact(text));
+  const document = { command: 'audit', exitCode, findings, rootfs: rootfs && { scanned: rootfs.scanned, skipped: rootfs.skipped, tooShort: rootfs.tooShort } };
+  print(context, flags.json, document, () => formatAudit(findings, rootfs));
   return exitCode;
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { cleanRecorded, ExitCode, RunState, type CleanReport } from '@runtime-env/core';
 import type { CliContext } from '../context';
+import { print } from '../output';
 import { currentUid, stateDirectory } from '../lifecycle';
 
 interface CleanFlags {
@@ -20,7 +21,7 @@ export function registerCleanCommand(program: Command, context: CliContext, done
     .action((flags: CleanFlags) => {
       const state = RunState.open(context.fs, stateDirectory(flags, context), currentUid());
       const report = cleanRecorded(context.fs, state, { force: flags.force });
-      context.stdout.write(flags.json ? `${JSON.stringify({ command: 'clean', ...report }, null, 2)}\n` : formatCleanReport(report));
+      print(context, flags.json, { command: 'clean', ...report }, () => formatCleanReport(report));
       done(report.counts.kept > 0 ? ExitCode.sinkFailed : ExitCode.ok);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { orderLoaded, type LoadedSink } from '@runtime-env/core';
 import type { CliContext } from '../context';
+import { print } from '../output';
 import { addDiscoveryOptions, loadSinksAndDeclarations, type RunFlags } from '../options';
 import { formatSinkList } from '../report';
 
@@ -11,7 +12,7 @@ export function registerListCommand(program: Command, context: CliContext, done:
       const ordered = orderLoaded(sinks);
       // A declaration a code sink shadows is said, so nobody wonders why their config_nodes.json entry did nothing.
       const shadowedText = shadowed.map((entry) => `shadowed: ${entry.name} (config_nodes.json) — custom_nodes/${entry.node} is served by the code sink ${entry.by}\n`).join('');
-      context.stdout.write(flags.json ? `${JSON.stringify({ command: 'list', sinks: ordered.map(describeSink), shadowed }, null, 2)}\n` : formatSinkList(ordered) + shadowedText);
+      print(context, flags.json, { command: 'list', sinks: ordered.map(describeSink), shadowed }, () => formatSinkList(ordered) + shadowedText);
       done(0);
     },
   );

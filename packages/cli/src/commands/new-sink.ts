@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, errnoCode } from '@runtime-env/core';
 import type { CliContext } from '../context';
+import { print } from '../output';
 import { scaffoldFiles } from './new-sink-templates';
 
 declare const __VERSION__: string | undefined;
@@ -22,7 +23,7 @@ export function registerNewSinkCommand(program: Command, context: CliContext, do
     .option('--json', 'print the created files as JSON')
     .action((name: string, flags: NewSinkFlags) => {
       const files = createSinkPackage(name, flags, context);
-      context.stdout.write(flags.json ? `${JSON.stringify({ command: 'new-sink', ...files }, null, 2)}\n` : describe(files));
+      print(context, flags.json, { command: 'new-sink', ...files }, () => describe(files));
       done(0);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Lifecycle, RunReport } from '@runtime-env/core';
 import type { CliContext } from '../context';
+import { print } from '../output';
 import { openLifecycle } from '../lifecycle';
 import { addRunOptions, comfyuiDir, setUpRun, type RunFlags } from '../options';
 import { formatRunReport } from '../report';
@@ -9,7 +10,7 @@ type Mode = 'run' | 'plan' | 'check';
 
 /** Runs the sinks (`run`) or only decides what they would do (`plan`, `check`); returns the exit code. */
 export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { report: RunReport; exitCode: number; lifecycle: Lifecycle } {
-  const { runner, redactor, logger } = setUpRun(flags, context);
+  const { runner, logger } = setUpRun(flags, context);
   const dryRun = mode !== 'run' || flags.dryRun === true;
   const lifecycle = openLifecycle(flags, context, logger, dryRun);
   let report: RunReport;
@@ -19,8 +20,7 @@ export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { re
     // Saved even when a sink failed: the others' files were written and must be cleanable.
     lifecycle.state?.commit();
   }
-  const text = flags.json ? `${JSON.stringify({ command: mode, ...report }, null, 2)}\n` : formatRunReport(report, mode, mode !== 'run');
-  context.stdout.write(redactor.redact(text));
+  print(context, flags.json, { command: mode, ...report }, () => formatRunReport(report, mode, mode !== 'run'));
   return { report, exitCode: report.exitCode, lifecycle };
 }
 
