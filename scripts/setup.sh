@@ -17,4 +17,4 @@ if ! /usr/bin/python3 -c 'import dotenv' 2>/dev/null; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dotenv >/dev/null
 fi
 
-pnpm install --frozen-lockfile --reporter=silent
+pnpm install --frozen-lockfile
