@@ -12,7 +12,7 @@ import type { Redactor } from './redact';
 import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
-import { readExisting, resolveTarget } from './writer';
+import { createTempSweep, readExisting, resolveTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
@@ -99,7 +99,8 @@ export class Runner {
     for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
       if (!sinks.some((loaded) => loaded.sink.name === name)) this.logger.warn(`--only/--skip names '${name}', which is not an installed sink`);
     }
-    const reports = sinks.map((loaded) => this.runSink(loaded, options));
+    const sweep = createTempSweep();
+    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep));
     const counts: Record<SinkStatus, number> = { written: 0, unchanged: 0, 'would-write': 0, skipped: 0, failed: 0 };
     for (const report of reports) counts[report.status] += 1;
     const internal = reports.some((report) => report.errors.some((error) => error.code === 'INTERNAL_ERROR'));
@@ -107,7 +108,7 @@ export class Runner {
     return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts };
   }
 
-  private runSink({ sink, plugin }: LoadedSink, options: RunOptions): SinkReport {
+  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep): SinkReport {
     const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
     const skip = (reason: string) => {
       this.logger.info(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
@@ -160,7 +161,7 @@ export class Runner {
           linkPath,
           file,
           strict: options.strict,
-          request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun },
+          request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
         });
         report.files.push({ path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store });
         this.logger.info(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });

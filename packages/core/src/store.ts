@@ -5,7 +5,7 @@ import type { SecretSink } from './contract';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import type { Logger } from './logger';
-import { writeFileSafely, type WriteResult } from './writer';
+import { writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -111,6 +111,8 @@ export interface MemoryWriteRequest {
   readonly mode: number;
   readonly owner?: { uid: number; gid: number };
   readonly dryRun?: boolean;
+  /** The run's stale-temp sweep record (`WriteRequest.sweep`): the store directory is listed once per run. */
+  readonly sweep?: TempSweep;
 }
 
 /** Files in a 0700 directory on tmpfs, each reached from its target through a symlink. */
@@ -154,6 +156,7 @@ export class MemoryStore {
       mode: request.mode,
       owner: request.owner,
       dryRun: request.dryRun,
+      sweep: request.sweep,
     });
     if (linked) return { ...result, storedAt };
     if (request.dryRun) return { ...result, status: 'would-write', storedAt };

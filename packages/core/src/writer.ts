@@ -38,6 +38,24 @@ export interface WriteRequest {
    * inside this directory with no linked directory on the way. Absent = no link is followed.
    */
   readonly allowedLinkDir?: string;
+  /**
+   * One run's record of the directories it has looked for stale temp files in (see `createTempSweep`).
+   * Absent: the directory is listed before every write, which a thousand files in one directory (the
+   * memory store) turns into a million names read.
+   */
+  readonly sweep?: TempSweep;
+}
+
+/** Per run: directory → the names of temp files it held when this run first wrote there. */
+export type TempSweep = Map<string, readonly string[]>;
+
+/**
+ * A fresh sweep record for one run. Listing a directory once per run is enough: the temp files a
+ * killed run left are there before this run starts, a live process's are kept anyway, and this
+ * process's own temp files are renamed or removed before its next write.
+ */
+export function createTempSweep(): TempSweep {
+  return new Map();
 }
 
 export interface WriteResult {
@@ -106,18 +124,18 @@ export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteRes
 
   if (sameContent && matchesMetadata(existing.stat, mode, request.owner)) {
     // A run killed mid-write leaves its temp file (a copy of the secrets) even when it had nothing new to say.
-    if (request.dryRun !== true) removeStaleTempFiles(fs, target);
+    if (request.dryRun !== true) removeStaleTempFiles(fs, target, request.sweep);
     return { status: 'unchanged', path: target.path, previous };
   }
   if (request.dryRun === true) return { status: 'would-write', path: target.path, previous };
 
   // Same content, wrong mode or owner: fix it in place so the mtime (and the header's time) stay.
   if (sameContent) {
-    removeStaleTempFiles(fs, target);
+    removeStaleTempFiles(fs, target, request.sweep);
     fixMetadata(fs, target, mode, request.owner);
   } else {
     ensureDirectories(fs, target);
-    removeStaleTempFiles(fs, target);
+    removeStaleTempFiles(fs, target, request.sweep);
     replaceFile(fs, target, request.content, mode, request.owner);
   }
   return { status: 'written', path: target.path, previous };
@@ -326,19 +344,23 @@ function syncDirectory(fs: FileSystem, target: Target, directory: string): void 
 /**
  * Removes `.<name>.<pid>.*.runtime-env.tmp` left by a killed run: its pid is gone, or it is ours (a
  * container restart reuses pids, and within this process no write is in flight). A live process's
- * temp file is another runner writing right now and is kept.
+ * temp file is another runner writing right now and is kept. With a `sweep`, each directory is listed
+ * once per run and later writes there only look through the temp files that listing found.
  */
-function removeStaleTempFiles(fs: FileSystem, target: Target): void {
+function removeStaleTempFiles(fs: FileSystem, target: Target, sweep: TempSweep | undefined): void {
   const directory = nodePath.dirname(target.path);
   const prefix = tempPrefix(target.path);
-  let names: string[];
-  try {
-    names = fs.readdirSync(directory);
-  } catch (error) {
-    throw writeFailed(target, 'listing the directory for stale temp files', error);
+  let names = sweep?.get(directory);
+  if (names === undefined) {
+    try {
+      names = fs.readdirSync(directory).filter((name) => name.endsWith(TEMP_SUFFIX));
+    } catch (error) {
+      throw writeFailed(target, 'listing the directory for stale temp files', error);
+    }
+    sweep?.set(directory, names);
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(TEMP_SUFFIX)) continue;
+    if (!name.startsWith(prefix)) continue;
     const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -TEMP_SUFFIX.length));
     const pid = Number(match?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || (pid !== process.pid && isAlive(pid))) continue;

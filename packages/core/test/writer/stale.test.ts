@@ -2,8 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { realFileSystem } from '../../src/fs';
-import { writeFileSafely } from '../../src/writer';
-import { makeTree, request, tempFiles, type Tree } from './helpers';
+import { createTempSweep, writeFileSafely } from '../../src/writer';
+import { intercept, makeTree, request, tempFiles, type Tree } from './helpers';
 
 let tree: Tree;
 let child: ChildProcess | undefined;
@@ -79,4 +79,40 @@ test('an unchanged dry run leaves a dead process\'s temp file alone (it touches 
   writeFileSafely(realFileSystem, { ...request(tree), dryRun: true });
 
   expect(tempFiles(tree.nodeDir)).toEqual([name]);
+});
+
+describe('with a per-run sweep record', () => {
+  test("removes a dead process's temp files of every target written in the directory", () => {
+    plantTemp(deadPid());
+    plantTemp(deadPid(), 'config.ini');
+    const sweep = createTempSweep();
+
+    writeFileSafely(realFileSystem, { ...request(tree), sweep });
+    writeFileSafely(realFileSystem, { ...request(tree), path: 'config.ini', sweep });
+
+    expect(tempFiles(tree.nodeDir)).toEqual([]);
+  });
+
+  test('keeps the temp file of a live process', () => {
+    child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    const name = plantTemp(child.pid!);
+    const sweep = createTempSweep();
+
+    writeFileSafely(realFileSystem, { ...request(tree), sweep });
+
+    expect(tempFiles(tree.nodeDir)).toEqual([name]);
+  });
+
+  test('lists a directory once per run, however many files are written in it', () => {
+    const listed: unknown[] = [];
+    const fs = intercept('readdirSync', (args, real) => {
+      listed.push(args[0]);
+      return real(...args);
+    });
+    const sweep = createTempSweep();
+
+    for (const name of ['a.env', 'b.env', 'c.env']) writeFileSafely(fs, { ...request(tree), path: name, sweep });
+
+    expect(listed).toEqual([tree.nodeDir]);
+  });
 });
