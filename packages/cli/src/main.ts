@@ -13,6 +13,8 @@ const exitCodesHelp = `
 Exit codes:
   0   every applicable sink written, unchanged or skipped
   1   a sink failed: missing or invalid input, a value its readers cannot carry, an unsafe or failed write
+      (audit: something was found; clean: a file changed since it was written was kept)
+  *   exec: the command's own exit code, or 128 + n when signal n ended it
   2   usage or configuration error: unknown flag, bad plugin, duplicate sink, missing dependency, cycle
   70  internal error (a bug in runtime-env; please report it)
 `;
