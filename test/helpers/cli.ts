@@ -53,12 +53,3 @@ export function tempTree(files: Record<string, string> = {}): { dir: string; cle
   }
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
-
-/** What python-dotenv (Debian's, the reader the custom nodes use) reads from a file. */
-export function pythonDotenvValues(file: string): Record<string, string | null> {
-  const result = spawnSync('/usr/bin/python3', ['-c', 'import json,sys\nfrom dotenv import dotenv_values\nprint(json.dumps(dotenv_values(sys.argv[1])))', file], {
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`python-dotenv failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as Record<string, string | null>;
-}

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { parse as nodeDotenvParse } from 'dotenv';
 import * as fc from 'fast-check';
 import { tempTree } from '../helpers/cli';
-import { cliEnv, prng, randomText, readAll, recordFigures, runReliabilityCli, suiteSeed, writePlugin, type ReaderRequest } from '../helpers/reliability';
+import { readAll, type ReaderRequest } from '../helpers/real-readers';
+import { cliEnv, prng, randomText, recordFigures, runReliabilityCli, suiteSeed, writePlugin } from '../helpers/reliability';
 
 /**
  * Adversarial values end to end: each value goes through the built CLI into every format, and every

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cliPath, pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
+import { cliPath, runCli, tempTree } from '../../../test/helpers/cli';
+import { pythonDotenvValues } from '../../../test/helpers/real-readers';
 
 const EMPROPS = 'custom_nodes/emprops_comfy_nodes';
 // Canaries: obviously fake, distinct, long enough that any leak of them is unmistakable.

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
+import { runCli, tempTree } from '../../../test/helpers/cli';
+import { configparserSections, pythonDotenvValues } from '../../../test/helpers/real-readers';
 
 const EMPROPS = 'C/custom_nodes/emprops_comfy_nodes';
 const MANAGER_INI = 'C/custom_nodes/ComfyUI-Manager/config.ini';
@@ -23,13 +23,6 @@ const at = (relative: string) => path.join(tree.dir, relative);
 const env = (extra: Record<string, string> = {}) => ({ HF_TOKEN, RUNTIME_ENV_STATE_DIR: at('state'), RUNTIME_ENV_STORE_DIR: path.join(store, 's'), RUNTIME_ENV_STORE: 'auto', ...extra });
 const run = (args: string[] = [], extra?: Record<string, string>) => runCli(['run', '--comfyui-dir', at('C'), ...args], { env: env(extra) });
 const clean = (args: string[] = []) => runCli(['clean', ...args], { env: env() });
-
-function configparser(file: string): Record<string, Record<string, string>> {
-  const script = 'import configparser,json,sys\np=configparser.ConfigParser()\np.read(sys.argv[1])\nprint(json.dumps({s: dict(p[s]) for s in p.sections()}))';
-  const result = spawnSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(result.stderr);
-  return JSON.parse(result.stdout) as Record<string, Record<string, string>>;
-}
 
 describe('state', () => {
   test('the state file is 0600 in a 0700 directory and holds paths and hashes, no value', () => {
@@ -80,7 +73,7 @@ describe('runtime-env clean', () => {
   test("restores a merged config.ini to the user's own content, byte for byte", () => {
     const written = run([], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
     expect(written.status).toBe(0);
-    expect(configparser(at(MANAGER_INI)).default).toMatchObject({ network_mode: 'offline', security_level: 'weak' });
+    expect(configparserSections(at(MANAGER_INI)).default).toMatchObject({ network_mode: 'offline', security_level: 'weak' });
 
     const result = clean();
 
@@ -116,7 +109,7 @@ describe('memory store', () => {
     run(['--store', 'memory'], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
 
     expect(fs.lstatSync(at(MANAGER_INI)).isSymbolicLink()).toBe(true);
-    expect(configparser(at(MANAGER_INI))).toEqual({ default: { security_level: 'weak', git_exe: '/opt/git', network_mode: 'offline' }, extra: { keep: 'me' } });
+    expect(configparserSections(at(MANAGER_INI))).toEqual({ default: { security_level: 'weak', git_exe: '/opt/git', network_mode: 'offline' }, extra: { keep: 'me' } });
   });
 
   test('a file without a secret stays on disk by default (ComfyUI-Manager rewrites its config.ini)', () => {

@@ -1,16 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pythonDotenvValues, runCli, tempTree } from '../../../test/helpers/cli';
+import { runCli, tempTree } from '../../../test/helpers/cli';
+import { configparserSections, pythonDotenvValues } from '../../../test/helpers/real-readers';
 
 const CHANNEL = 'https://example.invalid/channel?q=100%25&pct=5%';
 const EXISTING = '; my settings\n[default]\npreview_method = auto\ngit_exe = /usr/bin/git\n\n[extra]\nkeep = yes\n';
-
-/** Python's configparser.ConfigParser() (interpolation on, as the Manager reads it) on a file. */
-function configparser(file: string): Record<string, Record<string, string>> {
-  const script = 'import configparser,json,sys\nc=configparser.ConfigParser()\nc.read(sys.argv[1])\nprint(json.dumps({s: dict(c[s]) for s in c.sections()}))';
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' })) as Record<string, Record<string, string>>;
-}
 
 let tree: ReturnType<typeof tempTree>;
 afterEach(() => tree.cleanup());
@@ -28,7 +22,7 @@ describe('runtime-env run: the ComfyUI-Manager sink', () => {
 
     expect(result.status).toBe(0);
     const target = path.join(tree.dir, 'ComfyUI', file);
-    expect(configparser(target)).toEqual({
+    expect(configparserSections(target)).toEqual({
       default: { preview_method: 'auto', git_exe: '/usr/bin/git', security_level: 'weak', channel_url: CHANNEL },
       extra: { keep: 'yes' },
     });

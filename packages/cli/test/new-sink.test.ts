@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pythonDotenvValues, repoRoot, runCli, tempTree } from '../../../test/helpers/cli';
+import { repoRoot, runCli, tempTree } from '../../../test/helpers/cli';
+import { pythonDotenvValues } from '../../../test/helpers/real-readers';
 
 /** Runs one of the generated package's npm scripts the way npm would: sh -c, with the workspace's tools on PATH. */
 function npmScript(dir: string, script: string) {

@@ -6,7 +6,8 @@ import type { SecretSink } from '../src/contract';
 import { ConfigError } from '../src/errors';
 import { Runner, type RunOptions } from '../src/runner';
 import type { Environment } from '../src/sources';
-import { CANARY, OTHER_CANARY, captureLogger, loaded, readWithPythonDotenv, sink, testdir, thrown, type Fixture } from './helpers';
+import { pythonDotenvValues } from '../../../test/helpers/real-readers';
+import { CANARY, OTHER_CANARY, captureLogger, loaded, sink, testdir, thrown, type Fixture } from './helpers';
 
 const EMPROPS_DIR = 'custom_nodes/emprops_custom_nodes';
 const EMPROPS_COMFY_DIR = 'custom_nodes/emprops_comfy_nodes';
@@ -66,14 +67,14 @@ describe('Runner', () => {
     const { run, file } = setup({ files: { [`${EMPROPS_DIR}/`]: '' }, env, sinks: [emprops] });
     expect(run().exitCode).toBe(0);
     const { UNRELATED: _, ...written } = env;
-    expect(readWithPythonDotenv(file(`${EMPROPS_DIR}/.env`))).toEqual(written);
+    expect(pythonDotenvValues(file(`${EMPROPS_DIR}/.env`))).toEqual(written);
   });
 
   it('writes the file into both emprops node directory names', () => {
     const { run, file } = setup({ files: { [`${EMPROPS_DIR}/`]: '', [`${EMPROPS_COMFY_DIR}/`]: '' }, env: { HF_TOKEN: CANARY }, sinks: [emprops] });
     expect(run().sinks[0]?.files.map((entry) => entry.path)).toEqual([`${EMPROPS_DIR}/.env`, `${EMPROPS_COMFY_DIR}/.env`]);
-    expect(readWithPythonDotenv(file(`${EMPROPS_DIR}/.env`))).toEqual({ HF_TOKEN: CANARY });
-    expect(readWithPythonDotenv(file(`${EMPROPS_COMFY_DIR}/.env`))).toEqual({ HF_TOKEN: CANARY });
+    expect(pythonDotenvValues(file(`${EMPROPS_DIR}/.env`))).toEqual({ HF_TOKEN: CANARY });
+    expect(pythonDotenvValues(file(`${EMPROPS_COMFY_DIR}/.env`))).toEqual({ HF_TOKEN: CANARY });
   });
 
   it('writes into whichever emprops directory name is installed', () => {
@@ -88,7 +89,7 @@ describe('Runner', () => {
     expect(statusOf(report)).toEqual({ emprops_custom_nodes: 'failed', other: 'written' });
     expect(report.sinks[0]?.errors.map((error) => `${error.code} ${error.variable}`)).toEqual(['MISSING_REQUIRED AWS_ACCESS_KEY_ID', 'MISSING_REQUIRED AWS_SECRET_ACCESS_KEY']);
     expect(fs.existsSync(file(`${EMPROPS_DIR}/.env`))).toBe(false);
-    expect(readWithPythonDotenv(file('custom_nodes/other_node/.env'))).toEqual({ OPENAI_API_KEY: OTHER_CANARY });
+    expect(pythonDotenvValues(file('custom_nodes/other_node/.env'))).toEqual({ OPENAI_API_KEY: OTHER_CANARY });
   });
 
   it('fails a sink whose file() throws with PLUGIN_ERROR and still writes the others', () => {
@@ -119,7 +120,7 @@ describe('Runner', () => {
     });
     const { run, file } = setup({ files: { 'custom_nodes/choosing/': '', 'user/settings.json': '{}' }, env: { HF_TOKEN: CANARY }, sinks: [choosing] });
     expect(run().sinks[0]?.files).toEqual([expect.objectContaining({ path: 'user/choosing.env', reason: 'user settings exist' })]);
-    expect(readWithPythonDotenv(file('user/choosing.env'))).toEqual({ HF_TOKEN: CANARY });
+    expect(pythonDotenvValues(file('user/choosing.env'))).toEqual({ HF_TOKEN: CANARY });
   });
 
   it('gives file() the installed tree: readText reads a file, exists sees a file', () => {
@@ -198,7 +199,7 @@ describe('Runner', () => {
     const dir = { [`${EMPROPS_DIR}/.env`]: 'HF_TOKEN=hf_FAKE_stale_value\n' };
     const { run, file } = setup({ files: dir, env: { HF_TOKEN: CANARY }, sinks: [emprops] });
     expect(run().sinks[0]?.status).toBe('written');
-    expect(readWithPythonDotenv(file(`${EMPROPS_DIR}/.env`))).toEqual({ HF_TOKEN: CANARY });
+    expect(pythonDotenvValues(file(`${EMPROPS_DIR}/.env`))).toEqual({ HF_TOKEN: CANARY });
   });
 
   it('skips a sink with nothing to configure', () => {

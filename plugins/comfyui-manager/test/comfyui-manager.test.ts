@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { matchers, runSink, type SinkRun } from '@runtime-env/testing';
 import sink, { majorMinor, projectVersion } from '../src';
+import { configparserSectionsOfText } from '../../../test/helpers/real-readers';
 
 expect.extend(matchers);
 
@@ -19,18 +16,6 @@ const EXISTING = [
   'keep = me',
   '',
 ].join('\n');
-
-/** What Python's own configparser (the Manager's reader) reads from a file's text. */
-function configparserValues(text: string): Record<string, Record<string, string>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manager-ini-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'config.ini'), text);
-    const script = 'import configparser,json,sys\nc=configparser.ConfigParser()\nc.read(sys.argv[1])\nprint(json.dumps({s: dict(c[s]) for s in c.sections()}))';
-    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path.join(dir, 'config.ini')], { encoding: 'utf8' })) as Record<string, Record<string, string>>;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const fileOf = (run: SinkRun, file: string) => {
   const written = run.files[file];
@@ -49,7 +34,7 @@ describe('comfyui-manager sink: location by version', () => {
     const run = runSink(sink, { env, files: { 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject(version), [file]: EXISTING } });
 
     expect(run).toHaveWritten(file, { security_level: 'weak', channel_url: CHANNEL, preview_method: 'auto' });
-    expect(configparserValues(fileOf(run, file))).toEqual({
+    expect(configparserSectionsOfText(fileOf(run, file))).toEqual({
       default: { preview_method: 'auto', security_level: 'weak', channel_url: CHANNEL },
       other: { keep: 'me' },
     });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { ConfigError, SinkError } from '../../src/errors';
 import { UnwritableValueError } from '../../src/formats/format';
 import { createIniFormat } from '../../src/formats/ini';
-import { readWithConfigparser } from '../helpers/real-readers';
+import { readWithConfigparser } from '../../../../test/helpers/real-readers';
 
 const EXISTING = [
   '# top comment',

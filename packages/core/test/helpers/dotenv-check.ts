@@ -2,7 +2,7 @@
 import type { DotenvReader } from '../../src/contract';
 import { createDotenvFormat } from '../../src/formats/dotenv';
 import { UnwritableValueError } from '../../src/formats/format';
-import { readDotenvWith, type FileToRead } from './real-readers';
+import { readDotenvWith, type FileToRead } from '../../../../test/helpers/real-readers';
 
 export type Entries = ReadonlyArray<readonly [string, string]>;
 

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import type { SecretSink } from '../../src/contract';
 import { checkSinks } from '../../src/discovery';
@@ -47,15 +46,6 @@ export function captureLogger(options: { level?: LogLevel; json?: boolean; redac
       return text.split('\n').filter((line) => line !== '');
     },
   };
-}
-
-/**
- * Reads a dotenv file with the real python-dotenv (Debian's python3-dotenv; the `python3` on PATH
- * lacks it, hence the absolute path).
- */
-export function readWithPythonDotenv(file: string): Record<string, string | null> {
-  const script = 'import json,sys; from dotenv import dotenv_values; print(json.dumps(dotenv_values(sys.argv[1])))';
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' })) as Record<string, string | null>;
 }
 
 /** Runs `fn` and returns what it threw, failing the test when it does not throw. */

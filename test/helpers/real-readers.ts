@@ -1,13 +1,14 @@
 /**
  * The real programs that read runtime-env's files, driven in batches: every file of a batch is written
- * to a temp dir and one child process reads them all, so hundreds of values cost one spawn.
+ * to a temp dir (or already is on disk) and one child process reads them all, so hundreds of values
+ * cost one spawn. The one home of the suite's real readers: every package's tests import them here.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseWithNodeDotenv } from 'dotenv';
-import type { DotenvReader } from '../../src/contract';
+import type { DotenvReader } from '@runtime-env/core/contract';
 
 /** Debian's python3 with python3-dotenv 0.21; the `python3` on PATH may be another one without it. */
 export const PYTHON = '/usr/bin/python3';
@@ -46,16 +47,28 @@ const PYTHON_DOTENV = `
 import json, logging, sys
 logging.disable(logging.CRITICAL)
 from dotenv import dotenv_values
-out = []
-for path in json.load(sys.stdin):
-    out.append({k: v for k, v in dotenv_values(path).items() if v is not None})
-json.dump(out, sys.stdout)
+json.dump([dict(dotenv_values(path)) for path in json.load(sys.stdin)], sys.stdout)
 `;
 
-/** python-dotenv's `dotenv_values(path)` (interpolation on, its default), in one process. */
+/** python-dotenv's `dotenv_values(path)` on files already on disk, in one process; `null` for a key without `=`. */
+export function pythonDotenvValuesOf(paths: readonly string[]): Array<Record<string, string | null>> {
+  if (paths.length === 0) return [];
+  return python(PYTHON_DOTENV, paths) as Array<Record<string, string | null>>;
+}
+
+/** What python-dotenv (the reader the custom nodes use) reads from one file on disk. */
+export function pythonDotenvValues(file: string): Record<string, string | null> {
+  const [values] = pythonDotenvValuesOf([file]);
+  if (!values) throw new Error(`python-dotenv returned nothing for ${file}`);
+  return values;
+}
+
+/** python-dotenv's `dotenv_values(path)` (interpolation on, its default) on texts; a key without a value is not set. */
 export function readWithPythonDotenv(files: readonly FileToRead[]): ReadResult[] {
   if (files.length === 0) return [];
-  return withFiles(files, '.env', (paths) => (python(PYTHON_DOTENV, paths) as Array<Record<string, string>>).map((values) => new Map(Object.entries(values))));
+  return withFiles(files, '.env', (paths) =>
+    pythonDotenvValuesOf(paths).map((values) => new Map(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== null))),
+  );
 }
 
 /** npm dotenv's `parse` on the file as `config()` reads it: the real reader, in-process. */
@@ -161,4 +174,106 @@ export function readWithConfigparser(files: ReadonlyArray<{ text: string; sectio
   if (files.length === 0) return [];
   const asFiles = files.map(({ text }) => ({ text, keys: [] }));
   return withFiles(asFiles, '.ini', (paths) => python(CONFIGPARSER, paths.map((file, index) => [file, files[index]?.section])) as ConfigparserResult[]);
+}
+
+const CONFIGPARSER_SECTIONS = `
+import configparser, json, sys
+out = []
+for path in json.load(sys.stdin):
+    c = configparser.ConfigParser()
+    c.read(path)
+    out.append({s: dict(c[s]) for s in c.sections()})
+json.dump(out, sys.stdout)
+`;
+
+/**
+ * ComfyUI-Manager's reading of a file on disk: `configparser.ConfigParser()` (interpolation on),
+ * every section's values (DEFAULT's included, as `dict(c[s])` has them). Throws where Python raised.
+ */
+export function configparserSections(file: string): Record<string, Record<string, string>> {
+  const [sections] = python(CONFIGPARSER_SECTIONS, [file]) as Array<Record<string, Record<string, string>>>;
+  if (!sections) throw new Error(`configparser returned nothing for ${file}`);
+  return sections;
+}
+
+/** `configparserSections` of a text, written to a temp `.ini` first. */
+export function configparserSectionsOfText(text: string): Record<string, Record<string, string>> {
+  return withFiles([{ text, keys: [] }], '.ini', ([file]) => configparserSections(file ?? ''));
+}
+
+/** A file for `readAll`, and which reader reads it. */
+export type ReaderRequest =
+  | { reader: 'python-dotenv'; file: string }
+  | { reader: 'configparser'; file: string; section: string }
+  | { reader: 'bash'; file: string; keys: readonly string[] };
+
+/** What a reader read: the values by key, or why it could not read the file at all. */
+export type ReaderResult = { values: Record<string, string | null> } | { error: string };
+
+const PYTHON_READERS = `
+import configparser, json, sys
+from dotenv import dotenv_values
+out = []
+for request in json.load(sys.stdin):
+    try:
+        if request['reader'] == 'python-dotenv':
+            out.append({'values': dict(dotenv_values(request['file']))})
+        else:
+            # What ComfyUI-Manager does: ConfigParser(strict=False), interpolation on, read as UTF-8.
+            parser = configparser.ConfigParser(strict=False)
+            with open(request['file'], encoding='utf-8') as handle:
+                parser.read_file(handle)
+            out.append({'values': dict(parser[request['section']])})
+    except Exception as error:
+        out.append({'error': type(error).__name__})
+json.dump(out, sys.stdout)
+`;
+
+// Each file in its own subshell, exported like `set -a; . ./.env`; NUL ends every value (no
+// environment value can hold one) and the status line ends the file's record.
+const BASH_READER = `
+while IFS= read -r -d '' file && IFS= read -r -d '' keys; do
+  ( set -a; . "$file" >/dev/null 2>&1 || exit 3; for key in $keys; do if [ -n "\${!key+set}" ]; then printf 'v%s\\0' "\${!key}"; else printf 'u\\0'; fi; done )
+  printf 's%d\\0' $?
+done
+`;
+
+/**
+ * Reads files already on disk with the real readers, one child process per reader kind, and says
+ * which could not be read at all (the reliability suite's view: a torn file must read or fail whole).
+ * Unlike `readWithConfigparser`, configparser runs as the Manager runs it (strict=False, UTF-8), and
+ * bash's failure to source a file is reported, not read as "nothing set".
+ */
+export function readAll(requests: readonly ReaderRequest[]): ReaderResult[] {
+  const results: ReaderResult[] = new Array(requests.length);
+  const python = requests.map((request, index) => ({ request, index })).filter(({ request }) => request.reader !== 'bash');
+  if (python.length > 0) {
+    const run = spawnSync(PYTHON, ['-c', PYTHON_READERS], {
+      input: JSON.stringify(python.map(({ request }) => request)),
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`python readers failed: ${run.stderr}`);
+    (JSON.parse(run.stdout) as ReaderResult[]).forEach((result, i) => (results[python[i]!.index] = result));
+  }
+  const bash = requests.map((request, index) => ({ request, index })).filter((entry): entry is { request: Extract<ReaderRequest, { reader: 'bash' }>; index: number } => entry.request.reader === 'bash');
+  if (bash.length > 0) {
+    const input = bash.map(({ request }) => `${request.file}\0${request.keys.join(' ')}\0`).join('');
+    const run = spawnSync('/bin/bash', ['-c', BASH_READER], { input, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, maxBuffer: 256 * 1024 * 1024 });
+    if (run.status !== 0) throw new Error(`bash reader failed: ${run.stderr}`);
+    const fields = run.stdout.split('\0');
+    let cursor = 0;
+    for (const { request, index } of bash) {
+      const values: Record<string, string | null> = {};
+      for (const key of request.keys) {
+        const field = fields[cursor]!;
+        if (field.startsWith('s')) break; // the subshell failed before printing every key
+        cursor += 1;
+        values[key] = field.startsWith('v') ? field.slice(1) : null;
+      }
+      const status = fields[cursor++]!;
+      results[index] = status === 's0' ? { values } : { error: `bash exited ${status.slice(1)}` };
+    }
+  }
+  return results;
 }
