@@ -131,6 +131,8 @@ export class RunState {
   private readonly pending = new Map<string, PreviousFile>();
   /** Targets this run wrote or found unchanged, in order: what `exec` cleans when its command ends. */
   readonly touched: string[] = [];
+  /** `touched` as a set: asking the array would make a thousand-sink run quadratic. */
+  private readonly touchedSet = new Set<string>();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -199,7 +201,10 @@ export class RunState {
     const previous = this.records.get(record.path)?.previous ?? this.pending.get(record.path);
     this.pending.delete(record.path);
     this.records.set(record.path, previous ? { ...record, previous } : record);
-    if (!this.touched.includes(record.path)) this.touched.push(record.path);
+    if (!this.touchedSet.has(record.path)) {
+      this.touchedSet.add(record.path);
+      this.touched.push(record.path);
+    }
   }
 
   /** Forgets a record (after `clean` dealt with it) and its backup. */

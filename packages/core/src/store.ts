@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretSink } from './contract';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import type { Logger } from './logger';
-import { writeFileSafely, type TempSweep, type WriteResult } from './writer';
+import { tempToken, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -117,6 +117,9 @@ export interface MemoryWriteRequest {
 
 /** Files in a 0700 directory on tmpfs, each reached from its target through a symlink. */
 export class MemoryStore {
+  /** The owner `ensureDirectory` last checked the directory for (`-` for none), so a run checks it once. */
+  private checkedFor: string | undefined;
+
   constructor(
     private readonly fs: FileSystem,
     /** Absolute path of the store directory. */
@@ -146,7 +149,7 @@ export class MemoryStore {
   write(request: MemoryWriteRequest): WriteResult & { storedAt: string } {
     const storedAt = this.fileFor(request.target);
     const linked = this.isLinked(request.target);
-    if (!request.dryRun) this.ensureDirectory(request.owner);
+    if (!request.dryRun) this.ensureDirectoryOnce(request.owner);
     else if (!this.fs.existsSync(this.dir)) return { status: 'would-write', path: storedAt, storedAt };
     const result = writeFileSafely(this.fs, {
       root: this.dir,
@@ -172,7 +175,7 @@ export class MemoryStore {
     } catch (error) {
       throw new SinkError('WRITE_FAILED', `cannot create the directory of ${display} (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
     }
-    const temp = path.join(directory, `.${path.basename(target).slice(0, 100)}.${process.pid}.${randomBytes(6).toString('hex')}.runtime-env.tmp`);
+    const temp = path.join(directory, `.${path.basename(target).slice(0, 100)}.${process.pid}.${tempToken()}.runtime-env.tmp`);
     try {
       this.fs.symlinkSync(storedAt, temp);
       // rename replaces a file (or a stale link) at the target without following it.
@@ -185,6 +188,19 @@ export class MemoryStore {
       }
       throw new SinkError('WRITE_FAILED', `cannot link ${display} into the memory store (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
     }
+  }
+
+  /**
+   * `ensureDirectory`, once per owner for this store (one run): a thousand files need not each create,
+   * open, stat and statfs the same directory. Checking before each write never closed the window
+   * between the check and the write either; swapping the directory needs write access to its parent
+   * (/dev/shm is sticky, /run is root's).
+   */
+  private ensureDirectoryOnce(owner?: { uid: number; gid: number }): void {
+    const key = owner === undefined ? '-' : `${owner.uid}:${owner.gid}`;
+    if (this.checkedFor === key) return;
+    this.ensureDirectory(owner);
+    this.checkedFor = key;
   }
 
   /**

@@ -281,7 +281,7 @@ function applyMetadata(fs: FileSystem, fd: number, mode: number, owner: WriteReq
 /** Temp file next to the target, metadata set before any byte lands, renamed over the target. */
 function replaceFile(fs: FileSystem, target: Target, content: string, mode: number, owner: WriteRequest['owner']): void {
   const directory = nodePath.dirname(target.path);
-  const temp = nodePath.join(directory, `${tempPrefix(target.path)}${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = nodePath.join(directory, `${tempPrefix(target.path)}${process.pid}.${tempToken()}${TEMP_SUFFIX}`);
   let fd: number | undefined;
   let step = 'creating the temp file';
   try {
@@ -384,6 +384,24 @@ function isAlive(pid: number): boolean {
 
 function tempPrefix(path: string): string {
   return `.${nodePath.basename(path).slice(0, TEMP_NAME_PREFIX_MAX)}.`;
+}
+
+/** Random bytes drawn in batches: one call into the CSPRNG per 256 temp names rather than one per name. */
+const RANDOM_BATCH = 6 * 256;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+/**
+ * 12 random hex digits for a temp file's name, so nobody can plant the next one ahead of us (the
+ * O_EXCL create would then fail). Every name gets fresh bytes; they are only fetched in batches.
+ */
+export function tempToken(): string {
+  if (randomOffset + 6 > randomPool.length) {
+    randomPool = randomBytes(RANDOM_BATCH);
+    randomOffset = 0;
+  }
+  randomOffset += 6;
+  return randomPool.toString('hex', randomOffset - 6, randomOffset);
 }
 
 /** Opens `path`, runs `use`, closes; every failure becomes WRITE_FAILED naming `step`. */

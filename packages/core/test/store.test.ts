@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { realFileSystem, type FileSystem } from '../src/fs';
+import { MemoryStore } from '../src/store';
+import { createTempSweep } from '../src/writer';
+
+// The memory store needs a memory file system; /dev/shm is one on Linux (and in the CI container).
+let base: string;
+let storeDir: string;
+beforeEach(() => {
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-store-'));
+  storeDir = fs.mkdtempSync('/dev/shm/runtime-env-store-test-');
+  for (const node of ['a', 'b', 'c']) fs.mkdirSync(path.join(base, node));
+});
+afterEach(() => {
+  fs.rmSync(base, { recursive: true, force: true });
+  fs.rmSync(storeDir, { recursive: true, force: true });
+});
+
+/** The real file system, counting the calls to `method`. */
+function counting(method: 'statfsSync' | 'readdirSync'): { fs: FileSystem; calls: unknown[] } {
+  const calls: unknown[] = [];
+  const real = realFileSystem[method] as (...args: unknown[]) => unknown;
+  return { fs: { ...realFileSystem, [method]: (...args: unknown[]) => (calls.push(args[0]), real(...args)) } as FileSystem, calls };
+}
+
+test('checks the store directory once for a run of many files, not once per file', () => {
+  const { fs: countingFs, calls } = counting('statfsSync');
+  const store = new MemoryStore(countingFs, path.join(storeDir, 'store'), process.getuid!());
+
+  for (const node of ['a', 'b', 'c']) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600 });
+
+  expect(calls).toEqual([path.join(storeDir, 'store')]);
+});
+
+test('every target of such a run is a link to its own store file', () => {
+  const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+
+  for (const node of ['a', 'b', 'c']) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600 });
+
+  expect(['a', 'b', 'c'].map((node) => fs.readFileSync(path.join(base, node, '.env'), 'utf8'))).toEqual(['NODE=a\n', 'NODE=b\n', 'NODE=c\n']);
+});
+
+test('lists the store directory for stale temp files once per run with a sweep record', () => {
+  const { fs: countingFs, calls } = counting('readdirSync');
+  const store = new MemoryStore(countingFs, path.join(storeDir, 'store'), process.getuid!());
+  const sweep = createTempSweep();
+
+  for (const node of ['a', 'b', 'c']) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600, sweep });
+
+  expect(calls).toEqual([path.join(storeDir, 'store')]);
+});
