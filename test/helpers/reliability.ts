@@ -38,28 +38,6 @@ export function randomText(rand: () => number, length: number, alphabet = ALPHAN
   return text;
 }
 
-/** The writer's temp-file names: `.<basename>.<pid>.<hex>.runtime-env.tmp`. */
-export const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]+\.runtime-env\.tmp$/;
-
-/** Every file below `dir` (links not followed), relative paths. */
-export function walk(dir: string): string[] {
-  const found: string[] = [];
-  const visit = (relative: string) => {
-    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
-      const child = path.join(relative, entry.name);
-      if (entry.isDirectory()) visit(child);
-      else found.push(child);
-    }
-  };
-  visit('');
-  return found;
-}
-
-/** Temp files the writer left below `dir`. */
-export function tempDebris(dir: string): string[] {
-  return walk(dir).filter((file) => TEMP_FILE.test(path.basename(file)));
-}
-
 /** Writes a `--plugin` module file exporting the sinks given as JavaScript source, returns its path. */
 export function writePlugin(dir: string, name: string, sinksSource: string): string {
   const file = path.join(dir, `${name}.js`);

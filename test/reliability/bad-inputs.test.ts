@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { checkSinks, createContainer, realFileSystem, Runner, type FileSystem, type Logger, type SecretSink } from '@runtime-env/core';
 import { tempTree } from '../helpers/cli';
 import { main } from '../../packages/cli/src/main';
-import { cliEnv, runReliabilityCli, tempDebris, walk, writePlugin } from '../helpers/reliability';
+import { cliEnv, runReliabilityCli, writePlugin } from '../helpers/reliability';
+import { tempDebris, walk } from '../helpers/temp-files';
 
 /**
  * Bad inputs: each one gets its message and exit code; a sink-level problem leaves the other sinks

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cliEnv, prng, recordFigures, startCli, suiteSeed } from '../helpers/reliability';
-import { expectedReads, modes, readTargets, rewriteTree, tempDebris, valueSet, type RewriteTree } from './fixtures/rewrite-tree';
+import { tempDebris } from '../helpers/temp-files';
+import { expectedReads, modes, readTargets, rewriteTree, valueSet, type RewriteTree } from './fixtures/rewrite-tree';
 
 /**
  * Concurrency: several runners started at once on the same tree, each with its own values, end with

@@ -6,7 +6,8 @@ import { buildSync } from 'esbuild';
 import { checkSinks, createContainer, Runner, type Logger } from '@runtime-env/core';
 import { repoRoot } from '../helpers/cli';
 import { prng, recordFigures, reliabilityCli, reliabilityCore, runReliabilityCli, suiteSeed } from '../helpers/reliability';
-import { expectedReads, modes, readTargets, rewriteTree, tempDebris, valueSet, type RewriteTree } from './fixtures/rewrite-tree';
+import { tempDebris } from '../helpers/temp-files';
+import { expectedReads, modes, readTargets, rewriteTree, valueSet, type RewriteTree } from './fixtures/rewrite-tree';
 
 /**
  * Crash safety: a runner rewriting existing files of every format is SIGKILLed at seeded random

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempTree } from '../helpers/cli';
-import { cliEnv, prng, randomText, recordFigures, runReliabilityCli, suiteSeed, walk, writePlugin } from '../helpers/reliability';
+import { cliEnv, prng, randomText, recordFigures, runReliabilityCli, suiteSeed, writePlugin } from '../helpers/reliability';
+import { walk } from '../helpers/temp-files';
 
 /**
  * Leak canaries: a distinct random-looking value in every source (env, --env-file, NAME_FILE,

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { SinkError } from '../../src/errors';
 import type { FileSystem } from '../../src/fs';
 import { writeFileSafely } from '../../src/writer';
-import { errno, intercept, isTemp, makeTree, request, tempFiles, type Tree } from './helpers';
+import { tempFiles } from '../../../../test/helpers/temp-files';
+import { errno, intercept, isTemp, makeTree, request, type Tree } from './helpers';
 
 const OLD = 'OLD=1\n# bytes that must survive: \u00e9\u0000\n';
 

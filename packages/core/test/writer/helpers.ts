@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { realFileSystem, type FileSystem } from '../../src/fs';
+import { isTempFile } from '../../../../test/helpers/temp-files';
 
 /** A throwaway ComfyUI tree with one custom node; `cleanup` removes it. */
 export interface Tree {
@@ -44,10 +45,5 @@ export function intercept(method: keyof FileSystem, replacement: (args: unknown[
 
 /** Whether an `openSync`/`renameSync` argument list is about one of the writer's temp files. */
 export function isTemp(args: unknown[]): boolean {
-  return typeof args[0] === 'string' && args[0].endsWith('.runtime-env.tmp');
-}
-
-/** Names in `directory` that look like the writer's temp files. */
-export function tempFiles(directory: string): string[] {
-  return fs.readdirSync(directory).filter((name) => name.endsWith('.runtime-env.tmp'));
+  return typeof args[0] === 'string' && isTempFile(args[0]);
 }

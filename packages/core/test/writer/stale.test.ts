@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { realFileSystem } from '../../src/fs';
 import { createTempSweep, writeFileSafely } from '../../src/writer';
-import { intercept, makeTree, request, tempFiles, type Tree } from './helpers';
+import { tempFiles } from '../../../../test/helpers/temp-files';
+import { intercept, makeTree, request, type Tree } from './helpers';
 
 let tree: Tree;
 let child: ChildProcess | undefined;

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { realFileSystem } from '../../src/fs';
 import { writeFileSafely } from '../../src/writer';
-import { makeTree, request, tempFiles, type Tree } from './helpers';
+import { tempFiles } from '../../../../test/helpers/temp-files';
+import { makeTree, request, type Tree } from './helpers';
 
 let tree: Tree;
 let target: string;
