@@ -4,7 +4,7 @@ import { checkSinks, createContainer, realFileSystem, Runner, type FileSystem, t
 import { tempTree } from '../helpers/cli';
 import { main } from '../../packages/cli/src/main';
 import { cliEnv, runReliabilityCli, writePlugin } from '../helpers/reliability';
-import { tempDebris, walk } from '../helpers/temp-files';
+import { isTempFile, tempDebris, walk } from '../helpers/temp-files';
 
 /**
  * Bad inputs: each one gets its message and exit code; a sink-level problem leaves the other sinks
@@ -133,7 +133,7 @@ describe('injected file-system failures (root ignores permissions, so through th
     return {
       ...realFileSystem,
       openSync: ((file: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
-        const inBad = String(file).startsWith(badDir) && (flags === 'wx' || String(file).endsWith('.tmp'));
+        const inBad = String(file).startsWith(badDir) && (flags === 'wx' || isTempFile(String(file)));
         if (inBad && call === 'openSync') throw error();
         const fd = realFileSystem.openSync(file, flags ?? 'r', mode);
         if (inBad) fds.add(fd);
