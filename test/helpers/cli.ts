@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeFixture, type Fixture } from './fixture';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const cliPath = path.join(repoRoot, 'packages/cli/dist/runtime-env.js');
@@ -42,14 +43,12 @@ export function testLifecycleEnv(): Record<string, string> {
   return { RUNTIME_ENV_STATE_DIR: lifecycleDir, RUNTIME_ENV_STORE: 'disk' };
 }
 
-/** A temp directory with the given files, removed by the returned cleanup. */
-export function tempTree(files: Record<string, string> = {}): { dir: string; cleanup: () => void } {
+/**
+ * A temp directory with the given files, removed by the returned cleanup: unlike core's `testdir`
+ * (removed after each test), it may outlast a test (beforeAll trees, fixtures shared by a suite).
+ */
+export function tempTree(files: Fixture = {}): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-'));
-  for (const [relative, content] of Object.entries(files)) {
-    const file = path.join(dir, relative);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    if (relative.endsWith('/')) fs.mkdirSync(file, { recursive: true });
-    else fs.writeFileSync(file, content);
-  }
+  writeFixture(dir, files);
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
