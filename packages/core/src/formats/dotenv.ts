@@ -123,11 +123,22 @@ function renderDotenv(request: RenderRequest, readers: readonly DotenvReader[]):
   return text;
 }
 
+/**
+ * Letters, digits and `_ @ % + = : , . / -` only: written bare, every reader reads such a value as it
+ * is (tokens, URLs, paths, numbers: most values). Not a rule the file relies on, only a guess that
+ * skips trying the spellings; the whole-file check after `quickRender` decides.
+ */
+const PLAIN_VALUE = /^[\w@%+=:,./-]+$/;
+
 /** Each line with its value's first spelling that every reader reads alone; `undefined` when a value has none. */
 function quickRender(request: RenderRequest, readers: readonly DotenvReader[]): string | undefined {
   let text = commentLines(request.header);
   for (const [key, value] of request.entries) {
     if (unwritable(key, value, readers) !== undefined) return undefined; // the full search refuses it, in its order
+    if (PLAIN_VALUE.test(value)) {
+      text += `${key}=${value}\n`;
+      continue;
+    }
     const expected = new Map([[key, value]]);
     let line: string | undefined;
     for (const spell of SPELLINGS) {
