@@ -187,10 +187,11 @@ export class RunState {
   beforeWrite(target: string, options: { dryRun: boolean; merged: boolean }): TargetHistory {
     let stat;
     try {
-      stat = this.fs.lstatSync(target);
+      stat = this.fs.lstatSync(target, { throwIfNoEntry: false });
     } catch {
       return { exists: false, ours: false };
     }
+    if (stat === undefined) return { exists: false, ours: false };
     if (this.records.has(target)) return { exists: true, ours: true };
     if (!options.dryRun && stat.isFile()) this.pending.set(target, this.saveBackup(target, options.merged));
     return { exists: true, ours: false };

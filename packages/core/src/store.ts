@@ -136,7 +136,7 @@ export class MemoryStore {
   /** Whether `target` is a link to its own store file. */
   isLinked(target: string): boolean {
     try {
-      return this.fs.lstatSync(target).isSymbolicLink() && path.resolve(path.dirname(target), this.fs.readlinkSync(target)) === this.fileFor(target);
+      return this.fs.lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink() === true && path.resolve(path.dirname(target), this.fs.readlinkSync(target)) === this.fileFor(target);
     } catch {
       return false;
     }

@@ -90,6 +90,8 @@ interface Target {
   readonly path: string;
   readonly anchor: string;
   readonly display: string;
+  /** `locate` found nothing there: no need to open it to read what it holds. */
+  readonly absent?: boolean;
 }
 
 /** Validates `request.path` and returns the absolute path to write (see `allowedLinkDir`). */
@@ -174,7 +176,7 @@ function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir
   const stat = lstatIfExists(fs, absolute, display);
   if (stat?.isSymbolicLink() === true) return followAllowedLink(fs, absolute, display, request.allowedLinkDir);
   if (stat !== undefined && !stat.isFile()) throw notAFile(display, stat);
-  return { path: absolute, anchor: root, display };
+  return { path: absolute, anchor: root, display, absent: stat === undefined };
 }
 
 /** The one link we may follow: ours, into `allowedLinkDir`, to a plain file reached without links. */
@@ -188,7 +190,7 @@ function followAllowedLink(fs: FileSystem, link: string, display: string, allowe
   const stat = lstatIfExists(fs, destination, shown);
   if (stat?.isSymbolicLink() === true) throw unsafe(shown, 'the link points to another link');
   if (stat !== undefined && !stat.isFile()) throw notAFile(shown, stat);
-  return { path: destination, anchor: allowedLinkDir, display: shown };
+  return { path: destination, anchor: allowedLinkDir, display: shown, absent: stat === undefined };
 }
 
 /** Every existing directory below `from` down to `to` must be a real directory, not a link. */
@@ -235,6 +237,9 @@ interface Existing {
 }
 
 function inspect(fs: FileSystem, target: Target): Existing | undefined {
+  // One created since `locate` looked is replaced by the rename all the same, as it would be had it
+  // appeared just after this open.
+  if (target.absent === true) return undefined;
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO swapped in since the lstat must not hang the container start.
@@ -423,7 +428,9 @@ function withFile(fs: FileSystem, target: Target, path: string, flags: number, s
 
 function lstatIfExists(fs: FileSystem, path: string, display: string): Stats | undefined {
   try {
-    return fs.lstatSync(path);
+    // No exception for a missing path: a first start misses most of them, and each thrown one costs
+    // Node an Error with a stack.
+    return fs.lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return undefined;
