@@ -27,7 +27,7 @@ export class Redactor {
   add(value: string): void {
     if (value.length < MIN_LENGTH || this.added.has(value)) return;
     this.added.add(value);
-    for (const form of [value, Buffer.from(value).toString('base64'), JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) {
+    for (const form of [value, base64(value), JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) {
       if (this.forms.has(form)) continue;
       this.forms.add(form);
       let sameLength = this.byLength.get(form.length);
@@ -70,6 +70,11 @@ export class Redactor {
     }
     return 0;
   }
+}
+
+/** UTF-8 base64. An ASCII value's UTF-8 bytes are its Latin-1 ones, so `btoa` (no Buffer) gives the same text. */
+function base64(value: string): string {
+  return /^[\x00-\x7f]*$/.test(value) ? btoa(value) : Buffer.from(value).toString('base64');
 }
 
 function head(text: string, at: number): number {

@@ -106,7 +106,9 @@ export function resolveTarget(fs: FileSystem, request: Pick<WriteRequest, 'root'
  */
 export function readExisting(fs: FileSystem, absolutePath: string, comfyuiDir?: string): string | undefined {
   const display = comfyuiDir === undefined ? absolutePath : displayPath(comfyuiDir, absolutePath);
-  return inspect(fs, { path: absolutePath, anchor: nodePath.dirname(absolutePath), display })?.text;
+  // A first start finds nothing: asking lstat costs less than the exception a failed open throws.
+  const absent = lstatIfExists(fs, absolutePath, display) === undefined;
+  return inspect(fs, { path: absolutePath, anchor: nodePath.dirname(absolutePath), display, absent })?.text;
 }
 
 /**
