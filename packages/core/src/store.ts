@@ -5,7 +5,7 @@ import type { SecretSink } from './contract';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import type { Logger } from './logger';
-import { tempToken, writeFileSafely, type TempSweep, type WriteResult } from './writer';
+import { tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -175,7 +175,7 @@ export class MemoryStore {
     } catch (error) {
       throw new SinkError('WRITE_FAILED', `cannot create the directory of ${display} (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
     }
-    const temp = path.join(directory, `.${path.basename(target).slice(0, 100)}.${process.pid}.${tempToken()}.runtime-env.tmp`);
+    const temp = tempPathFor(target);
     try {
       this.fs.symlinkSync(storedAt, temp);
       // rename replaces a file (or a stale link) at the target without following it.

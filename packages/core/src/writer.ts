@@ -288,7 +288,7 @@ function applyMetadata(fs: FileSystem, fd: number, mode: number, owner: WriteReq
 /** Temp file next to the target, metadata set before any byte lands, renamed over the target. */
 function replaceFile(fs: FileSystem, target: Target, content: string, mode: number, owner: WriteRequest['owner']): void {
   const directory = nodePath.dirname(target.path);
-  const temp = nodePath.join(directory, `${tempPrefix(target.path)}${process.pid}.${tempToken()}${TEMP_SUFFIX}`);
+  const temp = tempPathFor(target.path);
   let fd: number | undefined;
   let step = 'creating the temp file';
   try {
@@ -393,6 +393,15 @@ function tempPrefix(path: string): string {
   return `.${nodePath.basename(path).slice(0, TEMP_NAME_PREFIX_MAX)}.`;
 }
 
+/**
+ * A fresh temp path beside `target`: `.<name>.<pid>.<random>.runtime-env.tmp`. Everything that
+ * renames a temp into the tree (the memory store's links too) names it here, so the stale-temp sweep
+ * recognises what a killed run left.
+ */
+export function tempPathFor(target: string): string {
+  return nodePath.join(nodePath.dirname(target), `${tempPrefix(target)}${process.pid}.${tempToken()}${TEMP_SUFFIX}`);
+}
+
 /** Random bytes drawn in batches: one call into the CSPRNG per 256 temp names rather than one per name. */
 const RANDOM_BATCH = 6 * 256;
 let randomPool = Buffer.alloc(0);
@@ -402,7 +411,7 @@ let randomOffset = 0;
  * 12 random hex digits for a temp file's name, so nobody can plant the next one ahead of us (the
  * O_EXCL create would then fail). Every name gets fresh bytes; they are only fetched in batches.
  */
-export function tempToken(): string {
+function tempToken(): string {
   if (randomOffset + 6 > randomPool.length) {
     randomPool = randomBytes(RANDOM_BATCH);
     randomOffset = 0;
