@@ -42,7 +42,7 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
       const found = spec.template !== undefined ? fillTemplate(spec.template, sources, redactor, secret, line) : lookupFirst(spec.from ?? [key], sources, redactor, secret);
       const resolved = found ? { value: found.value, state: 'set' as const, source: found.origin } : spec.default !== undefined ? { value: spec.default, state: 'default' as const } : undefined;
       if (!resolved) continue;
-      const value = finish(key, spec, resolved.value, resolved.state === 'set' ? resolved.source : 'default');
+      const value = finish(key, spec, resolved.value, resolved.state === 'set' ? resolved.source : 'default', secret && resolved.state === 'set' ? redactor : undefined);
       if (secret && resolved.state === 'set') redactor.add(value);
       values.set(key, value);
       Object.assign(line, { state: resolved.state, source: resolved.state === 'set' ? resolved.source : undefined, length: value.length });
@@ -107,7 +107,8 @@ function fillTemplate(template: string, sources: Sources, redactor: Redactor, se
   return { value, origin: origins.length > 0 ? origins.join('+') : 'template' };
 }
 
-function finish(key: string, spec: VariableSpec, raw: string, origin: string): string {
+/** `redactor` is given for a secret: it learns the decoded value before a transform can quote it. */
+function finish(key: string, spec: VariableSpec, raw: string, origin: string, redactor?: Redactor): string {
   let value = raw;
   if (spec.decode === 'base64') {
     const decoded = decodeBase64Strict(value);
@@ -115,10 +116,13 @@ function finish(key: string, spec: VariableSpec, raw: string, origin: string): s
     value = decoded.value;
   }
   if (spec.transform) {
+    redactor?.add(value);
     try {
       value = spec.transform(value);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : 'is not valid';
+      // Redaction only finds whole values; a third-party message (V8's JSON.parse) quotes a piece of one.
+      const message = error instanceof Error ? error.message : undefined;
+      const reason = message !== undefined && !(redactor && quotesPieceOf(message, value)) ? message : 'is not valid';
       throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) ${reason}`, { variable: key });
     }
   }
@@ -126,6 +130,12 @@ function finish(key: string, spec: VariableSpec, raw: string, origin: string): s
     throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) must be one of: ${spec.allowed.join(', ')}`, { variable: key });
   }
   return value;
+}
+
+/** Whether `text` holds 6 or more consecutive characters of `value`. */
+function quotesPieceOf(text: string, value: string): boolean {
+  for (let i = 0; i + 6 <= value.length; i += 1) if (text.includes(value.slice(i, i + 6))) return true;
+  return false;
 }
 
 function isRequired(requirement: Requirement | undefined, values: ReadonlyMap<string, string>): boolean {
