@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
+import { isAlive } from './pid';
 import type { Environment } from './sources';
 
 /**
@@ -308,15 +309,6 @@ function lstatTime(fs: FileSystem, file: string): number | undefined {
     return fs.lstatSync(file).mtimeMs;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCode(error) !== 'ESRCH';
   }
 }
 

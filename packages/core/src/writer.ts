@@ -3,6 +3,7 @@ import { constants, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { errnoCode, SinkError } from './errors';
 import type { FileSystem } from './fs';
+import { isAlive } from './pid';
 
 /**
  * The safe writer: every file runtime-env writes goes through `writeFileSafely`.
@@ -377,15 +378,6 @@ function removeStaleTempFiles(fs: FileSystem, target: Target, sweep: TempSweep |
       // A stale temp holds a copy of the secrets: not being able to remove it is worth failing over.
       if (errnoCode(error) !== 'ENOENT') throw writeFailed(target, `removing the stale temp file ${name}`, error);
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCode(error) !== 'ESRCH'; // EPERM: alive, just not ours to signal
   }
 }
 
