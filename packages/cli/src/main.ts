@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ExitCode, Redactor, RuntimeEnvError } from '@runtime-env/core';
+import { ExitCode, Redactor, RuntimeEnvError, SECRET_NAME_PATTERN } from '@runtime-env/core';
 import { registerAuditCommand } from './commands/audit';
 import { registerCleanCommand } from './commands/clean';
 import { registerExecCommand } from './commands/exec';
@@ -14,9 +14,9 @@ Exit codes:
   0   every applicable sink written, unchanged or skipped
   1   a sink failed: missing or invalid input, a value its readers cannot carry, an unsafe or failed write
       (audit: something was found; clean: a file changed since it was written was kept)
-  *   exec: the command's own exit code, or 128 + n when signal n ended it
   2   usage or configuration error: unknown flag, bad plugin, duplicate sink, missing dependency, cycle
   70  internal error (a bug in runtime-env; please report it)
+  *   exec: the command's own exit code, or 128 + n when signal n ended it
 `;
 
 /**
@@ -76,11 +76,9 @@ function reportError(error: unknown, context: CliContext, json: boolean): number
  */
 function seededRedactor(env: CliContext['env']): Redactor {
   const redactor = new Redactor();
-  for (const [name, value] of Object.entries(env)) if (value && SECRET_NAME.test(name)) redactor.add(value);
+  for (const [name, value] of Object.entries(env)) if (value && SECRET_NAME_PATTERN.test(name)) redactor.add(value);
   return redactor;
 }
-
-export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|_KEY$|_ENCODED$/i;
 
 declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';

@@ -39,7 +39,8 @@ export interface RunFlags {
   stateDir?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+/** Commander's accumulator for a repeatable option. */
+export const collect = (value: string, previous: string[]) => [...previous, value];
 const names = (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean);
 
 export function addDiscoveryOptions(command: Command): Command {
@@ -100,7 +101,7 @@ export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'proje
 }
 
 /** Discovery, logger and a fresh container for one run of the sink-running commands. */
-export function setUpRun(flags: RunFlags, context: CliContext): { runner: Runner; logger: Logger; redactor: Redactor } {
+export function setUpRun(flags: RunFlags, context: CliContext): { runner: Runner; logger: Logger } {
   const { redactor } = context;
   const logger = makeLogger(flags, context, redactor);
   const container = createContainer({
@@ -114,5 +115,5 @@ export function setUpRun(flags: RunFlags, context: CliContext): { runner: Runner
     logger,
     redactor,
   });
-  return { runner: container.resolve(Runner), logger, redactor };
+  return { runner: container.resolve(Runner), logger };
 }

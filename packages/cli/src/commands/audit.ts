@@ -13,7 +13,7 @@ import {
 } from '@runtime-env/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
-import { addDiscoveryOptions, loadSinks, type RunFlags } from '../options';
+import { addDiscoveryOptions, collect, loadSinks, type RunFlags } from '../options';
 
 interface AuditFlags extends Pick<RunFlags, 'plugin' | 'project' | 'json' | 'envFile' | 'override' | 'secretsDir'> {
   dockerfile: string[];
@@ -21,8 +21,6 @@ interface AuditFlags extends Pick<RunFlags, 'plugin' | 'project' | 'json' | 'env
   comfyuiDir?: string;
   maxFileSize?: number;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerAuditCommand(program: Command, context: CliContext, done: (code: number) => void): void {
   addDiscoveryOptions(program.command('audit').description('check an image for baked-in secrets: secret ARG/ENV in a Dockerfile, secret files in a root file system'))

@@ -41,7 +41,7 @@ function createSinkPackage(name: string, flags: NewSinkFlags, context: CliContex
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw new ConfigError('BAD_OPTION', `cannot use --dir ${dir} (${errnoCode(error) ?? 'error'})`, { file: dir });
   }
-  if (existing.length > 0) throw new ConfigError('BAD_OPTION', `--dir ${dir} is not empty; new-sink only creates a new package`, { file: dir });
+  if (existing.length > 0) throw new ConfigError('BAD_OPTION', `--dir ${dir} is not empty; new-sink only creates a new package: pass --dir with a new or empty directory`, { file: dir });
 
   const files = scaffoldFiles({
     name,
