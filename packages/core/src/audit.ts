@@ -1,7 +1,8 @@
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import type { SecretSink } from './contract';
+import type { SecretSink, TargetChoice } from './contract';
 import type { FileSystem } from './fs';
+import { chooseTarget } from './target';
 
 /**
  * Image hygiene: secrets belong in the platform's runtime environment, never in a Dockerfile's
@@ -289,16 +290,15 @@ function sinkTargets(options: RootfsAuditOptions): Array<{ sink: SecretSink; tar
   return targets;
 }
 
-function chooseFile(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeDir: string): { path: string; relativeTo: 'node' | 'comfyui' } | undefined {
-  if (typeof sink.file !== 'function') return { path: sink.file ?? '.env', relativeTo: sink.relativeTo ?? 'node' };
+/** The sink's choice in the unpacked image; a `file()` that fails here has no target to look at. */
+function chooseFile(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeDir: string): TargetChoice | undefined {
   try {
-    const choice = sink.file({
+    return chooseTarget(sink, {
       comfyuiDir,
       nodeDir,
       readText: (relative) => readNoFollow(fs, path.join(comfyuiDir, relative))?.toString('utf8'),
       exists: (relative) => lstat(fs, path.join(comfyuiDir, relative)) !== undefined,
     });
-    return { path: choice.path, relativeTo: choice.relativeTo ?? sink.relativeTo ?? 'node' };
   } catch {
     return undefined;
   }

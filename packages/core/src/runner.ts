@@ -12,6 +12,7 @@ import type { Redactor } from './redact';
 import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
+import { chooseTarget } from './target';
 import { createTempSweep, readExisting, resolveTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
@@ -135,7 +136,7 @@ export class Runner {
       const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
       const seen = new Set<string>();
       for (const nodeDir of nodeDirs) {
-        const target = this.chooseTarget(sink, nodeDir, options.comfyuiDir);
+        const target = this.targetFor(sink, nodeDir, options.comfyuiDir);
         const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
         const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
         const absolute = resolveTarget(this.fs, request);
@@ -194,8 +195,8 @@ export class Runner {
     return dirs;
   }
 
-  private chooseTarget(sink: SecretSink, nodeDir: string, comfyuiDir: string): TargetChoice {
-    if (typeof sink.file !== 'function') return { path: sink.file ?? '.env', relativeTo: sink.relativeTo ?? 'node' };
+  /** `chooseTarget` with a context that reads only inside the ComfyUI tree, never through a link. */
+  private targetFor(sink: SecretSink, nodeDir: string, comfyuiDir: string): TargetChoice {
     const fs = this.fs;
     const context: TargetContext = {
       comfyuiDir,
@@ -218,17 +219,7 @@ export class Runner {
         }
       },
     };
-    let choice: unknown;
-    try {
-      choice = sink.file(context);
-    } catch (error) {
-      throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    const { path: target, relativeTo = sink.relativeTo ?? 'node', reason } = (choice ?? {}) as Partial<TargetChoice>;
-    if (typeof target !== 'string' || target === '' || (relativeTo !== 'node' && relativeTo !== 'comfyui')) {
-      throw new SinkError('PLUGIN_ERROR', "its file() function must return { path, relativeTo?: 'node' | 'comfyui', reason? }");
-    }
-    return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined };
+    return chooseTarget(sink, context);
   }
 
   private describe(error: unknown): ErrorReport {

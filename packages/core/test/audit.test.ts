@@ -1,4 +1,7 @@
-import { auditDockerfile, base64Forms, parseDockerfile } from '../src/audit';
+import { auditDockerfile, auditRootfs, base64Forms, parseDockerfile } from '../src/audit';
+import type { SecretSink } from '../src/contract';
+import { realFileSystem } from '../src/fs';
+import { testdir } from './helpers';
 
 describe('parseDockerfile', () => {
   test('joins continuations, drops comment lines inside them, and maps names back to their lines', () => {
@@ -22,5 +25,14 @@ describe('base64Forms', () => {
       const blob = Buffer.from(`${prefix}${value.toString()}zz`).toString('base64');
       expect(base64Forms(value).some((form) => blob.includes(form))).toBe(true);
     }
+  });
+});
+
+describe('auditRootfs', () => {
+  test('a sink whose file() returns no path is passed over, not an internal error', () => {
+    const rootfs = testdir({ 'app/ComfyUI/custom_nodes/node_a/.env': 'KEY=x\n' });
+    const sink = { name: 'odd', nodes: ['node_a'], variables: { KEY: {} }, file: () => ({}) } as unknown as SecretSink;
+    const result = auditRootfs({ fs: realFileSystem, rootfs, comfyuiDir: '/app/ComfyUI', sinks: [sink], secrets: [] });
+    expect(result.findings.filter((finding) => finding.kind === 'target-present')).toEqual([]);
   });
 });
