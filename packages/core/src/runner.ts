@@ -134,6 +134,8 @@ export class Runner {
 
       const format = createFormat(sink.format);
       const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
+      const mode = options.mode ?? 0o600;
+      const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
       const seen = new Set<string>();
       for (const nodeDir of nodeDirs) {
         const target = this.targetFor(sink, nodeDir, options.comfyuiDir);
@@ -154,8 +156,6 @@ export class Runner {
           }
           throw error;
         }
-        const mode = options.mode ?? 0o600;
-        const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
         const result = writeTarget(this.fs, this.logger, options.lifecycle, {
           sink,
           carriesSecret,
