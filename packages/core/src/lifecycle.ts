@@ -1,5 +1,6 @@
-import type { FormatSpec, SecretSink } from './contract';
+import type { SecretSink } from './contract';
 import { SinkError } from './errors';
+import { mergesExisting } from './formats';
 import type { FileSystem } from './fs';
 import type { Logger } from './logger';
 import { sha256, type RunState } from './state';
@@ -35,7 +36,7 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   const { state, store } = lifecycle ?? {};
   const { request, file, sink } = write;
   const dryRun = request.dryRun === true;
-  const history = state?.beforeWrite(write.linkPath, { dryRun, merged: merges(sink.format) }) ?? { exists: false, ours: false };
+  const history = state?.beforeWrite(write.linkPath, { dryRun, merged: mergesExisting(sink.format) }) ?? { exists: false, ours: false };
   if (history.exists && !history.ours) {
     if (write.carriesSecret) {
       const message = `${file} existed before runtime-env ran — is a secret file baked into the image?`;
@@ -69,9 +70,4 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
     });
   }
   return { ...result, store: placement };
-}
-
-function merges(format: FormatSpec | undefined): boolean {
-  if (format === 'ini') return true;
-  return typeof format === 'object' && (format.type === 'ini' || (format.type === 'json' && format.merge === true));
 }

@@ -3,7 +3,7 @@ import { inject, injectable } from 'tsyringe';
 import type { SecretSink, TargetChoice, TargetContext } from './contract';
 import type { LoadedSink } from './discovery';
 import { ExitCode, RuntimeEnvError, SinkError } from './errors';
-import { createFormat } from './formats';
+import { createFormat, mergesExisting } from './formats';
 import { UnwritableValueError } from './formats/format';
 import type { FileSystem } from './fs';
 import type { Logger } from './logger';
@@ -133,6 +133,8 @@ export class Runner {
       if (resolved.entries.length === 0) return skip('nothing to configure (none of its variables is set)');
 
       const format = createFormat(sink.format);
+      // A format that replaces the file does not read it: the writer compares it once, before writing.
+      const merges = mergesExisting(sink.format);
       const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
       const mode = options.mode ?? 0o600;
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
@@ -149,7 +151,7 @@ export class Runner {
         const file = path.relative(options.comfyuiDir, linkPath);
         let content: string;
         try {
-          content = format.render({ entries: resolved.entries, header, existing: readExisting(this.fs, absolute, options.comfyuiDir) });
+          content = format.render({ entries: resolved.entries, header, existing: merges ? readExisting(this.fs, absolute, options.comfyuiDir) : undefined });
         } catch (error) {
           if (error instanceof UnwritableValueError) {
             throw new SinkError('UNWRITABLE_VALUE', `cannot write ${error.key} to ${file}: ${error.reason}`, { variable: error.key, file });

@@ -21,3 +21,12 @@ export function createFormat(spec: FormatSpec | undefined): Format {
       return createJsonFormat({ merge: 'merge' in normalised ? normalised.merge : undefined });
   }
 }
+
+/**
+ * Whether the format merges into the file already there (ini, json with `merge`); the others replace
+ * it whole, so their callers need not read it first, and `clean` restores rather than removes it.
+ */
+export function mergesExisting(spec: FormatSpec | undefined): boolean {
+  if (spec === 'ini') return true;
+  return typeof spec === 'object' && (spec.type === 'ini' || (spec.type === 'json' && spec.merge === true));
+}
