@@ -18,8 +18,8 @@ export interface Format {
   render(request: RenderRequest): string;
   /**
    * Reads text back the way the format's declared readers would. For merging formats these are only
-   * the keys this format manages (the section, or the top-level object), so the runner can check that
-   * every entry it rendered reads back identically before the file is replaced.
+   * the keys this format manages (the section, or the top-level object). `render` does its own
+   * read-back check; this is for tools that show what a reader gets (`@runtime-env/testing`'s `runSink`).
    */
   parse(text: string): Record<string, string>;
 }
