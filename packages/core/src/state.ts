@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import { isAlive } from './pid';
+import { writeAll } from './writer';
 import type { Environment } from './sources';
 
 /**
@@ -338,7 +339,7 @@ export function writePrivate(fs: FileSystem, file: string, content: Buffer | str
     if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
     fs.fchmodSync(fd, mode);
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+    writeAll(fs, fd, bytes);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;

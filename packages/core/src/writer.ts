@@ -315,7 +315,8 @@ function replaceFile(fs: FileSystem, target: Target, content: string, mode: numb
   syncDirectory(fs, target, directory);
 }
 
-function writeAll(fs: FileSystem, fd: number, bytes: Buffer): void {
+/** All of `bytes`, however many calls it takes; a call that writes nothing is an error, not a hang. */
+export function writeAll(fs: FileSystem, fd: number, bytes: Buffer): void {
   for (let offset = 0; offset < bytes.length; ) {
     const written = fs.writeSync(fd, bytes, offset, bytes.length - offset);
     if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
