@@ -64,7 +64,7 @@ export function addRunOptions(command: Command): Command {
       .option('--skip <names>', 'skip these sinks (comma-separated)', names)
       .option('--strict', 'a missing optional variable fails its sink too')
       .option('--owner <uid:gid>', 'owner of written files, e.g. the user ComfyUI runs as', parseOwner)
-      .addOption(new Option('--store <where>', 'memory: files live on a tmpfs, the target is a link to them; disk: plain files (default: memory for files that carry a secret when a tmpfs exists)').choices(['memory', 'disk']))
+      .addOption(new Option('--store <where>', 'memory: files live on a tmpfs, the target is a link to them; disk: plain files; auto (default): memory for files that carry a secret when a tmpfs exists, else disk').choices(['memory', 'disk', 'auto']))
       .option('--store-dir <dir>', 'the memory store directory, on a tmpfs (default: $RUNTIME_ENV_STORE_DIR, else /dev/shm/runtime-env-<uid>)')
       .option('--state-dir <dir>', 'where runs record what they wrote, for clean (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)'),
   );

@@ -186,6 +186,15 @@ describe('output', () => {
 });
 
 describe('usage and configuration errors exit 2', () => {
+  test('a ComfyUI directory that does not exist, instead of skipping every sink', () => {
+    const missing = path.join(tree.dir, 'no-such-ComfyUI');
+    for (const command of ['run', 'plan', 'check']) {
+      const result = runCli([command, '--comfyui-dir', missing], { env: platform });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(`COMFYUI_DIR_MISSING: the ComfyUI directory ${missing} does not exist`);
+    }
+  });
+
   test('an unknown flag', () => {
     const result = runCli(['run', '--no-such-flag']);
     expect(result.status).toBe(2);

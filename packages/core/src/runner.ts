@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { SecretSink, TargetChoice, TargetContext } from './contract';
 import type { LoadedSink } from './discovery';
-import { ExitCode, RuntimeEnvError, SinkError } from './errors';
+import { ConfigError, ExitCode, RuntimeEnvError, SinkError } from './errors';
 import { createFormat, mergesExisting } from './formats';
 import { UnwritableValueError } from './formats/format';
 import type { FileSystem } from './fs';
@@ -96,6 +96,10 @@ export class Runner {
   }
 
   run(options: RunOptions): RunReport {
+    // A mistyped path would otherwise skip every sink and exit 0: a container would start without its secrets.
+    if (this.fs.statSync(options.comfyuiDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+      throw new ConfigError('COMFYUI_DIR_MISSING', `the ComfyUI directory ${options.comfyuiDir} does not exist (set --comfyui-dir, $COMFYUI_PATH or $WORKSPACE_PATH)`, { file: options.comfyuiDir });
+    }
     const sinks = this.ordered();
     for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
       if (!sinks.some((loaded) => loaded.sink.name === name)) this.logger.warn(`--only/--skip names '${name}', which is not an installed sink`);
