@@ -2,7 +2,7 @@ import type { DotenvReader } from '../../src/contract';
 import { ConfigError } from '../../src/errors';
 import { createDotenvFormat } from '../../src/formats/dotenv';
 import { UnwritableValueError } from '../../src/formats/format';
-import { problems, renderEach, type Entries } from '../helpers/dotenv-check';
+import { problems, READER_SETS, renderEach, type Entries } from '../helpers/dotenv-check';
 
 /** An obviously fake key; the marker is split so no scanner mistakes this file for a leaked one. */
 const PEM_MARK = ['-----BEGIN', 'PRIVATE KEY-----'].join(' FAKE ');
@@ -40,15 +40,6 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['literal backslash-n', 'a\\nb'],
   ['backtick', 'a`b'],
   ['empty', ''],
-];
-
-const READER_SETS: ReadonlyArray<readonly DotenvReader[]> = [
-  ['python-dotenv'],
-  ['node-dotenv'],
-  ['bash'],
-  ['docker'],
-  ['python-dotenv', 'node-dotenv', 'bash'],
-  ['python-dotenv', 'node-dotenv', 'bash', 'docker'],
 ];
 
 describe.each(READER_SETS.map((readers) => [readers.join('+'), readers] as const))('hard values for %s', (_name, readers) => {

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import type { DotenvReader } from '../../src/contract';
-import { problems, renderEach, valueOf, type Entries, type Outcome } from '../helpers/dotenv-check';
+import { problems, READER_SETS, renderEach, valueOf, type Entries, type Outcome } from '../helpers/dotenv-check';
 
 /** Characters and pieces that break naive writers: quotes, escapes, interpolation, comments, line ends, edge spaces, non-BMP text. */
 const PIECES = ["'", '"', '`', '\\', '$', '{', '}', '${', '${A}', '${A:-b}', ':-', '#', ' #', '=', '%', ';', '\r', '\n', '\r\n', '\t', ' ', '\\n', '\\r',
@@ -9,15 +8,6 @@ const PIECES = ["'", '"', '`', '\\', '$', '{', '}', '${', '${A}', '${A:-b}', ':-
 const NEVER = ['\0', '\ud800', '\udfff'];
 const piece = fc.oneof({ arbitrary: fc.constantFrom(...PIECES), weight: 40 }, { arbitrary: fc.constantFrom(...NEVER), weight: 1 });
 const value = fc.array(piece, { maxLength: 10 }).map((pieces) => pieces.join(''));
-
-const READER_SETS: ReadonlyArray<readonly DotenvReader[]> = [
-  ['python-dotenv'],
-  ['node-dotenv'],
-  ['bash'],
-  ['docker'],
-  ['python-dotenv', 'node-dotenv', 'bash'],
-  ['python-dotenv', 'node-dotenv', 'bash', 'docker'],
-];
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const singles: Entries[] = fc.sample(value, { numRuns: 600, seed }).map((v) => [['K', v]]);

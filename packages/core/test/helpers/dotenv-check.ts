@@ -4,6 +4,16 @@ import { createDotenvFormat } from '../../src/formats/dotenv';
 import { UnwritableValueError } from '../../src/formats/format';
 import { readDotenvWith, type FileToRead } from '../../../../test/helpers/real-readers';
 
+/** Each reader alone, the three that read real files here, and all four together. */
+export const READER_SETS: ReadonlyArray<readonly DotenvReader[]> = [
+  ['python-dotenv'],
+  ['node-dotenv'],
+  ['bash'],
+  ['docker'],
+  ['python-dotenv', 'node-dotenv', 'bash'],
+  ['python-dotenv', 'node-dotenv', 'bash', 'docker'],
+];
+
 export type Entries = ReadonlyArray<readonly [string, string]>;
 
 export interface Outcome {
