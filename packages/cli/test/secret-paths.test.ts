@@ -14,7 +14,7 @@ function fragmentsIn(text: string): string[] {
 let tree: ReturnType<typeof tempTree>;
 let plugin: string;
 beforeEach(() => {
-  tree = tempTree({ 'ComfyUI/custom_nodes/svc_node/__init__.py': '' });
+  tree = tempTree({ 'ComfyUI/custom_nodes/svc_node/__init__.py': '', 'ComfyUI/custom_nodes/svc_node/creds.txt': CANARY });
   plugin = path.join(tree.dir, 'plugin', 'svc-sinks.js');
   fs.mkdirSync(path.dirname(plugin), { recursive: true });
   fs.writeFileSync(
@@ -25,6 +25,8 @@ module.exports = [
       SVC_DECODED: { decode: 'base64', transform: (value) => { throw new Error('cannot use ' + value + ' here'); } } } },
   { name: 'svc_json', nodes: ['svc_node'], file: 'json.env', variables: {
       SVC_JSON: { transform: (value) => JSON.stringify(JSON.parse(value)) } } },
+  { name: 'svc_file', nodes: ['svc_node'], variables: { SVC_TOKEN: {} },
+    file: (context) => ({ path: JSON.parse(context.readText('custom_nodes/svc_node/creds.txt') ?? '{}').path }) },
 ];
 `,
   );
@@ -46,6 +48,13 @@ describe.each([[[]], [['--json']]])('check %j: a transform that throws', (json) 
     const result = run(json, { SVC_JSON: CANARY });
     expect(result.status).toBe(1);
     expect(result.stdout + result.stderr).toContain('INVALID_VALUE');
+    expect(fragmentsIn(result.stdout + result.stderr)).toEqual([]);
+  });
+
+  test("does not print the piece of a secret that a sink's file() function quotes in its error", () => {
+    const result = run(json, { SVC_TOKEN: CANARY });
+    expect(result.status).toBe(1);
+    expect(result.stdout + result.stderr).toContain('PLUGIN_ERROR');
     expect(fragmentsIn(result.stdout + result.stderr)).toEqual([]);
   });
 });

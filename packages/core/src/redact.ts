@@ -2,6 +2,8 @@ export const REDACTED = '[redacted]';
 
 /** Values shorter than this are not searched for: they would shred ordinary words in every log line. */
 const MIN_LENGTH = 4;
+/** The shortest run of a value's characters that `quotesPiece` treats as quoting it. */
+const PIECE = 6;
 
 /**
  * Knows every secret value of the run and removes it, in the forms it is likely to be printed in
@@ -39,6 +41,19 @@ export class Redactor {
       sameLength.add(form);
       this.heads.add(head(form, 0));
     }
+  }
+
+  /**
+   * Whether `text` holds 6 or more consecutive characters of a known value. Redaction finds whole
+   * values only, and a third-party message can quote a piece of one (V8's JSON.parse quotes the first
+   * ten characters of its input), so messages a plugin's code produced are checked with this before
+   * they are shown. O(values × text): for error paths, not for every log line.
+   */
+  quotesPiece(text: string): boolean {
+    for (const value of this.added) {
+      for (let i = 0; i + PIECE <= value.length; i += 1) if (text.includes(value.slice(i, i + PIECE))) return true;
+    }
+    return false;
   }
 
   /** How many forms are searched for. */

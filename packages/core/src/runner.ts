@@ -225,7 +225,7 @@ export class Runner {
         }
       },
     };
-    return chooseTarget(sink, context);
+    return chooseTarget(sink, context, this.redactor);
   }
 
   private describe(error: unknown): ErrorReport {

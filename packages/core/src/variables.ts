@@ -120,9 +120,8 @@ function finish(key: string, spec: VariableSpec, raw: string, origin: string, re
     try {
       value = spec.transform(value);
     } catch (error) {
-      // Redaction only finds whole values; a third-party message (V8's JSON.parse) quotes a piece of one.
       const message = error instanceof Error ? error.message : undefined;
-      const reason = message !== undefined && !(redactor && quotesPieceOf(message, value)) ? message : 'is not valid';
+      const reason = message !== undefined && !redactor?.quotesPiece(message) ? message : 'is not valid';
       throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) ${reason}`, { variable: key });
     }
   }
@@ -130,12 +129,6 @@ function finish(key: string, spec: VariableSpec, raw: string, origin: string, re
     throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) must be one of: ${spec.allowed.join(', ')}`, { variable: key });
   }
   return value;
-}
-
-/** Whether `text` holds 6 or more consecutive characters of `value`. */
-function quotesPieceOf(text: string, value: string): boolean {
-  for (let i = 0; i + 6 <= value.length; i += 1) if (text.includes(value.slice(i, i + 6))) return true;
-  return false;
 }
 
 function isRequired(requirement: Requirement | undefined, values: ReadonlyMap<string, string>): boolean {
