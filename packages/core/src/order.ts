@@ -3,6 +3,7 @@ import type { LoadedSink } from './discovery';
 import { ConfigError } from './errors';
 
 const tierRank: Record<Tier, number> = { pre: 0, normal: 1, post: 2 };
+export const TIERS = Object.keys(tierRank) as Tier[];
 
 /**
  * The run order: by tier, then dependencies first, then by name, so the same set of sinks always runs

@@ -1,7 +1,9 @@
 import type { SecretSink } from './contract';
+import { DOTENV_READERS } from './formats/dotenv';
+import { TIERS } from './order';
 
-const tiers = ['pre', 'normal', 'post'];
-const readers = ['python-dotenv', 'node-dotenv', 'bash', 'docker'];
+const tiers: readonly string[] = TIERS;
+const readers: readonly string[] = DOTENV_READERS;
 
 /**
  * Checks that a plugin's export has the shape of a {@link SecretSink}. Returns every problem found, so

@@ -4,7 +4,8 @@ import { READ_VARIABLES, PYTHON_DOTENV_VARIABLE, type ReadVariables } from './do
 import { UnwritableValueError, type Format, type RenderRequest } from './format';
 import { PY_SPACE, assertHeaderLines, commentLines, hasLoneSurrogate } from './text';
 
-const ALL_READERS: readonly DotenvReader[] = ['python-dotenv', 'node-dotenv', 'bash', 'docker'];
+/** Every reader, in the order a file's primary reader is picked from a sink's list. */
+export const DOTENV_READERS: readonly DotenvReader[] = ['python-dotenv', 'node-dotenv', 'bash', 'docker'];
 
 /**
  * Ways to write a value after `KEY=`, most readable first. None is right for every reader; each is
@@ -73,10 +74,10 @@ const PAIR_REASONS: Readonly<Record<string, string>> = {
 
 /** Writes `.env` files that every declared reader decodes to exactly the given values, or refuses. */
 export function createDotenvFormat(readers: readonly DotenvReader[] = ['python-dotenv']): Format {
-  const declared = ALL_READERS.filter((reader) => readers.includes(reader));
-  const unknown = readers.filter((reader) => !ALL_READERS.includes(reader));
+  const declared = DOTENV_READERS.filter((reader) => readers.includes(reader));
+  const unknown = readers.filter((reader) => !DOTENV_READERS.includes(reader));
   if (declared.length === 0 || unknown.length > 0) {
-    throw new ConfigError('BAD_FORMAT', `dotenv readers must be a non-empty list of ${ALL_READERS.join(', ')}`);
+    throw new ConfigError('BAD_FORMAT', `dotenv readers must be a non-empty list of ${DOTENV_READERS.join(', ')}`);
   }
   // parse() models one reader; python-dotenv's rules are the strictest on values, and render checks all.
   const primary = READ_VARIABLES[declared[0] ?? 'python-dotenv'];
