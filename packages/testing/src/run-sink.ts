@@ -8,6 +8,7 @@ import {
   Redactor,
   realFileSystem,
   Runner,
+  type Format,
   type Logger,
   type SecretSink,
   type SinkReport,
@@ -105,7 +106,7 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
       const file = path.join(comfyuiDir, relative);
       if (!fs.existsSync(file)) continue;
       const text = fs.readFileSync(file, 'utf8');
-      files[relative.split(path.sep).join('/')] = { text, mode: fs.statSync(file).mode & 0o777, values: format.parse(text) };
+      files[relative.split(path.sep).join('/')] = { text, mode: fs.statSync(file).mode & 0o777, values: parseOrNothing(format, text) };
     }
     return { result, files, logs };
   } finally {
@@ -113,10 +114,21 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
   }
 }
 
+/** A file the test supplied need not be in the sink's format (and a parser's error would quote it). */
+function parseOrNothing(format: Format, text: string): Record<string, string> {
+  try {
+    return format.parse(text);
+  } catch {
+    return {};
+  }
+}
+
 /** Keeps log entries in memory, redacted like every line the CLI prints. */
 function memoryLogger(logs: LogEntry[], redactor: Redactor): Logger {
   const at = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {
-    logs.push({ level, message: redactor.redact(message), meta: meta && (JSON.parse(redactor.redact(JSON.stringify(meta))) as Record<string, unknown>) });
+    // String values only, as the CLI's --json does: a secret equal to a piece of the layout cannot break it.
+    const redacted = meta && (JSON.parse(JSON.stringify(meta, (_key, value: unknown) => (typeof value === 'string' ? redactor.redact(value) : value))) as Record<string, unknown>);
+    logs.push({ level, message: redactor.redact(message), meta: redacted });
   };
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }

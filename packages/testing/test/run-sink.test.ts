@@ -44,6 +44,18 @@ describe('runSink', () => {
     expect(JSON.stringify(run.logs)).not.toContain(FAKE);
   });
 
+  test('returns a supplied file that is not in the sink\'s format as text, with no values', () => {
+    const json = defineSink({ name: 'kit_json', nodes: ['kit_node'], file: 'settings.json', format: 'json', variables: { HF_TOKEN: {} } });
+    const run = runSink(json, { env: { HF_TOKEN: FAKE }, files: { 'custom_nodes/kit_node/notes.txt': 'not json' } });
+    expect(run.files['custom_nodes/kit_node/notes.txt']).toMatchObject({ text: 'not json', values: {} });
+    expect(run).toHaveWritten('custom_nodes/kit_node/settings.json', { HF_TOKEN: FAKE });
+  });
+
+  test('keeps log metadata whole when a secret equals a piece of its layout', () => {
+    const run = runSink({ ...sink, file: () => { throw new Error('no'); } }, { env: { HF_TOKEN: '{"sink":' } });
+    expect(run.logs.find((entry) => entry.level === 'error')?.meta).toMatchObject({ sink: 'kit_node' });
+  });
+
   test('throws for an object that is not a valid sink, as discovery would', () => {
     expect(() => runSink({ name: 'bad', nodes: [], variables: {} })).toThrow(/is not a valid sink: 'nodes'/);
   });
