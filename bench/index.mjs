@@ -5,6 +5,7 @@
 //   node bench/index.mjs --smoke    reduced, for CI: prints figures, fails only if a run fails
 //   node bench/index.mjs --check    full run that also exits 1 when a figure is over budget
 //   --rounds N                      start-up rounds (default 31, smoke 5)
+//   --only startup|scale            one half only (while working on it; verdicts for that half only)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
@@ -21,6 +22,9 @@ const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : smoke ? 5 : 31;
 const warmup = smoke ? 1 : 3;
 const sizes = smoke ? [10, 100] : [10, 100, 1000];
 const scaleRuns = smoke ? 2 : 5;
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
+if (only !== undefined && only !== 'startup' && only !== 'scale') fail(`--only takes startup or scale (got ${only})`);
 
 export const BUDGET = { startupRatio: 1.3, wall1000Ms: 1000, rss1000MiB: 150, growth: 12, defaultRssMiB: 60 };
 
@@ -59,133 +63,141 @@ const results = {
 
 // ---------------------------------------------------------------------------------------------
 // 1. Start-up: the demo tree with the shipped sinks, interleaved with `node -e 0` (and dotenvx).
-const demo = join(work, 'demo');
-// The committed files only: what `pnpm demo` wrote there (links into its own store) is not the demo.
-const demoFiles = execFileSync('git', ['ls-files', '-z', 'examples/demo/ComfyUI'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
-for (const file of demoFiles) cpSync(join(root, file), join(demo, file.slice('examples/demo/'.length)));
-const demoEnvFile = join(root, 'examples/demo/.env.demo');
-const commands = [
-  { id: 'node', label: 'node -e 0', argv: [node, '-e', '0'] },
-  { id: 'runtime-env', label: 'runtime-env run (demo tree)', argv: [node, cli, 'run', '--comfyui-dir', join(demo, 'ComfyUI'), '--env-file', demoEnvFile, '--override'] },
-];
-if (existsSync(dotenvx)) {
-  commands.push({ id: 'dotenvx', label: 'dotenvx run -f .env.demo -- true', argv: [node, dotenvx, 'run', '-q', '-f', demoEnvFile, '--', 'true'] });
-}
+if (only !== 'scale') measureStartup();
+function measureStartup() {
+  const demo = join(work, 'demo');
+  // The committed files only: what `pnpm demo` wrote there (links into its own store) is not the demo.
+  const demoFiles = execFileSync('git', ['ls-files', '-z', 'examples/demo/ComfyUI'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const file of demoFiles) cpSync(join(root, file), join(demo, file.slice('examples/demo/'.length)));
+  const demoEnvFile = join(root, 'examples/demo/.env.demo');
+  const commands = [
+    { id: 'node', label: 'node -e 0', argv: [node, '-e', '0'] },
+    { id: 'runtime-env', label: 'runtime-env run (demo tree)', argv: [node, cli, 'run', '--comfyui-dir', join(demo, 'ComfyUI'), '--env-file', demoEnvFile, '--override'] },
+  ];
+  if (existsSync(dotenvx)) {
+    commands.push({ id: 'dotenvx', label: 'dotenvx run -f .env.demo -- true', argv: [node, dotenvx, 'run', '-q', '-f', demoEnvFile, '--', 'true'] });
+  }
 
-const first = runOnce(commands[1].argv, { env, capture: true });
-if (first.status !== 0) fail(`runtime-env run on the demo tree exited ${first.status}:\n${first.stderr.slice(0, 2000)}`);
-for (const command of commands.slice(2)) {
-  const check = runOnce(command.argv, { env, capture: true });
-  if (check.status !== 0) fail(`${command.label} exited ${check.status}:\n${check.stderr.slice(0, 2000)}`);
-}
+  const first = runOnce(commands[1].argv, { env, capture: true });
+  if (first.status !== 0) fail(`runtime-env run on the demo tree exited ${first.status}:\n${first.stderr.slice(0, 2000)}`);
+  for (const command of commands.slice(2)) {
+    const check = runOnce(command.argv, { env, capture: true });
+    if (check.status !== 0) fail(`${command.label} exited ${check.status}:\n${check.stderr.slice(0, 2000)}`);
+  }
 
-console.log(`runtime-env bench (${results.mode}): ${results.machine.cpus} cores, Node ${process.version}; ${rounds} interleaved rounds after ${warmup} warm-up`);
-for (let i = 0; i < warmup; i += 1) for (const command of commands) runOnce(command.argv, { env });
-const samples = Object.fromEntries(commands.map((command) => [command.id, []]));
-for (let round = 0; round < rounds; round += 1) {
-  const inRound = {};
-  for (const command of shuffled(commands)) inRound[command.id] = runOnce(command.argv, { env });
-  for (const command of commands) samples[command.id].push({ ...inRound[command.id], ratio: inRound[command.id].ms / inRound.node.ms, cpuRatio: inRound.node.cpuMs ? inRound[command.id].cpuMs / inRound.node.cpuMs : null });
-}
-const stat = (list, key, fn = median) => (list.some((s) => s[key] === null) ? null : fn(list.map((s) => s[key])));
-results.startup = {
-  rounds,
-  commands: commands.map((command) => {
-    const list = samples[command.id];
-    return {
-      id: command.id,
-      label: command.label,
-      medianMs: round1(stat(list, 'ms')),
-      minMs: round1(stat(list, 'ms', (v) => Math.min(...v))),
-      ratioToNode: round2(stat(list, 'ratio')),
-      medianCpuMs: nullable(round1, stat(list, 'cpuMs')),
-      cpuRatioToNode: nullable(round2, stat(list, 'cpuRatio')),
-      peakRssMiB: nullable(round1, stat(list, 'rssMiB', (v) => Math.max(...v))),
-    };
-  }),
-};
+  console.log(`runtime-env bench (${results.mode}): ${results.machine.cpus} cores, Node ${process.version}; ${rounds} interleaved rounds after ${warmup} warm-up`);
+  for (let i = 0; i < warmup; i += 1) for (const command of commands) runOnce(command.argv, { env });
+  const samples = Object.fromEntries(commands.map((command) => [command.id, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    const inRound = {};
+    for (const command of shuffled(commands)) inRound[command.id] = runOnce(command.argv, { env });
+    for (const command of commands) samples[command.id].push({ ...inRound[command.id], ratio: inRound[command.id].ms / inRound.node.ms, cpuRatio: inRound.node.cpuMs ? inRound[command.id].cpuMs / inRound.node.cpuMs : null });
+  }
+  const stat = (list, key, fn = median) => (list.some((s) => s[key] === null) ? null : fn(list.map((s) => s[key])));
+  results.startup = {
+    rounds,
+    commands: commands.map((command) => {
+      const list = samples[command.id];
+      return {
+        id: command.id,
+        label: command.label,
+        medianMs: round1(stat(list, 'ms')),
+        minMs: round1(stat(list, 'ms', (v) => Math.min(...v))),
+        ratioToNode: round2(stat(list, 'ratio')),
+        medianCpuMs: nullable(round1, stat(list, 'cpuMs')),
+        cpuRatioToNode: nullable(round2, stat(list, 'cpuRatio')),
+        peakRssMiB: nullable(round1, stat(list, 'rssMiB', (v) => Math.max(...v))),
+      };
+    }),
+  };
 
-console.log('\nStart-up (median over the rounds; × node -e 0: median of the per-round ratios; CPU = user + system)');
-table(
-  ['command', 'wall ms', 'min ms', '× node -e 0', 'CPU ms', 'CPU ×', 'peak RSS MiB'],
-  results.startup.commands.map((c) => [c.label, c.medianMs, c.minMs, c.ratioToNode.toFixed(2), c.medianCpuMs ?? 'n/a', c.cpuRatioToNode?.toFixed(2) ?? 'n/a', c.peakRssMiB ?? 'n/a']),
-);
+  console.log('\nStart-up (median over the rounds; × node -e 0: median of the per-round ratios; CPU = user + system)');
+  table(
+    ['command', 'wall ms', 'min ms', '× node -e 0', 'CPU ms', 'CPU ×', 'peak RSS MiB'],
+    results.startup.commands.map((c) => [c.label, c.medianMs, c.minMs, c.ratioToNode.toFixed(2), c.medianCpuMs ?? 'n/a', c.cpuRatioToNode?.toFixed(2) ?? 'n/a', c.peakRssMiB ?? 'n/a']),
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // 2. Scale: N sinks × 20 variables, through plugin packages and through config_nodes.json.
-const help = runOnce([node, cli, 'run', '--help'], { env, capture: true }).stdout;
-const hasConfigNodes = help.includes('--config-nodes');
-const modes = [
-  { id: 'plugins', label: 'plugin packages', args: (tree) => ['--project', tree.projectDir] },
-  ...(hasConfigNodes ? [{ id: 'config-nodes', label: 'config_nodes.json', args: (tree) => ['--project', tree.emptyProjectDir, '--config-nodes', tree.configNodes] }] : []),
-];
-if (!hasConfigNodes) console.log('\n(config_nodes.json half skipped: this build of `runtime-env run` has no --config-nodes option yet)');
+if (only !== 'startup') measureScale();
+function measureScale() {
+  const help = runOnce([node, cli, 'run', '--help'], { env, capture: true }).stdout;
+  const hasConfigNodes = help.includes('--config-nodes');
+  const modes = [
+    { id: 'plugins', label: 'plugin packages', args: (tree) => ['--project', tree.projectDir] },
+    ...(hasConfigNodes ? [{ id: 'config-nodes', label: 'config_nodes.json', args: (tree) => ['--project', tree.emptyProjectDir, '--config-nodes', tree.configNodes] }] : []),
+  ];
+  if (!hasConfigNodes) console.log('\n(config_nodes.json half skipped: this build of `runtime-env run` has no --config-nodes option yet)');
 
-for (const size of sizes) {
-  const tree = generateTree(join(work, `scale-${size}`), size);
-  for (const mode of modes) {
-    const argv = [node, cli, 'run', '--comfyui-dir', tree.comfyuiDir, '--env-file', tree.envFile, ...mode.args(tree)];
-    // One checked run first: every sink must have been written, or the timing means nothing.
-    freshStart(tree.comfyuiDir, size);
-    const check = runOnce([...argv, '--json'], { env, capture: true });
-    let written = -1;
-    try {
-      written = JSON.parse(check.stdout).counts.written;
-    } catch {
-      // reported below
-    }
-    if (check.status !== 0 || written !== size) {
-      fail(`${size} sinks via ${mode.label}: exit ${check.status}, ${written} of ${size} written:\n${check.stderr.slice(0, 2000)}`);
-    }
-    const samples = [];
-    for (let i = 0; i < scaleRuns; i += 1) {
+  for (const size of sizes) {
+    const tree = generateTree(join(work, `scale-${size}`), size);
+    for (const mode of modes) {
+      const argv = [node, cli, 'run', '--comfyui-dir', tree.comfyuiDir, '--env-file', tree.envFile, ...mode.args(tree)];
+      // One checked run first: every sink must have been written, or the timing means nothing.
       freshStart(tree.comfyuiDir, size);
-      samples.push(runOnce(argv, { env }));
+      const check = runOnce([...argv, '--json'], { env, capture: true });
+      let written = -1;
+      try {
+        written = JSON.parse(check.stdout).counts.written;
+      } catch {
+        // reported below
+      }
+      if (check.status !== 0 || written !== size) {
+        fail(`${size} sinks via ${mode.label}: exit ${check.status}, ${written} of ${size} written:\n${check.stderr.slice(0, 2000)}`);
+      }
+      const samples = [];
+      for (let i = 0; i < scaleRuns; i += 1) {
+        freshStart(tree.comfyuiDir, size);
+        samples.push(runOnce(argv, { env }));
+      }
+      results.scale.push({
+        mode: mode.id,
+        sinks: size,
+        variables: size * 20,
+        runs: scaleRuns,
+        medianMs: round1(median(samples.map((s) => s.ms))),
+        medianCpuMs: samples.some((s) => s.cpuMs === null) ? null : round1(median(samples.map((s) => s.cpuMs))),
+        peakRssMiB: samples.some((s) => s.rssMiB === null) ? null : round1(Math.max(...samples.map((s) => s.rssMiB))),
+      });
     }
-    results.scale.push({
-      mode: mode.id,
-      sinks: size,
-      variables: size * 20,
-      runs: scaleRuns,
-      medianMs: round1(median(samples.map((s) => s.ms))),
-      medianCpuMs: samples.some((s) => s.cpuMs === null) ? null : round1(median(samples.map((s) => s.cpuMs))),
-      peakRssMiB: samples.some((s) => s.rssMiB === null) ? null : round1(Math.max(...samples.map((s) => s.rssMiB))),
-    });
+    rmSync(join(work, `scale-${size}`), { recursive: true, force: true });
   }
-  rmSync(join(work, `scale-${size}`), { recursive: true, force: true });
-}
-const growth = {};
-for (const mode of modes) {
-  const at = (n) => results.scale.find((r) => r.mode === mode.id && r.sinks === n)?.medianMs;
-  const big = sizes.at(-1);
-  if (at(big) !== undefined && at(100) !== undefined && big !== 100) growth[mode.id] = round2(at(big) / at(100));
-}
-results.growth = growth;
+  const growth = {};
+  for (const mode of modes) {
+    const at = (n) => results.scale.find((r) => r.mode === mode.id && r.sinks === n)?.medianMs;
+    const big = sizes.at(-1);
+    if (at(big) !== undefined && at(100) !== undefined && big !== 100) growth[mode.id] = round2(at(big) / at(100));
+  }
+  results.growth = growth;
 
-console.log(`\nScale (every run writes every sink's .env: a first container start; median of ${scaleRuns} runs, max peak RSS)`);
-table(
-  ['sinks × 20 vars', 'via', 'wall ms', 'CPU ms', 'peak RSS MiB'],
-  results.scale.map((r) => [r.sinks, modes.find((m) => m.id === r.mode).label, r.medianMs, r.medianCpuMs ?? 'n/a', r.peakRssMiB ?? 'n/a']),
-);
-for (const [mode, ratio] of Object.entries(growth)) console.log(`growth t(${sizes.at(-1)})/t(100) via ${modes.find((m) => m.id === mode).label}: ${ratio}`);
+  console.log(`\nScale (every run writes every sink's .env: a first container start; median of ${scaleRuns} runs, max peak RSS)`);
+  table(
+    ['sinks × 20 vars', 'via', 'wall ms', 'CPU ms', 'peak RSS MiB'],
+    results.scale.map((r) => [r.sinks, modes.find((m) => m.id === r.mode).label, r.medianMs, r.medianCpuMs ?? 'n/a', r.peakRssMiB ?? 'n/a']),
+  );
+  for (const [mode, ratio] of Object.entries(growth)) console.log(`growth t(${sizes.at(-1)})/t(100) via ${modes.find((m) => m.id === mode).label}: ${ratio}`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // 3. Verdicts against the budget (only the full run has 1,000 sinks).
-const startupOf = (id) => results.startup.commands.find((c) => c.id === id);
-verdict('start-up ratio (median of per-round ratios)', startupOf('runtime-env').ratioToNode, BUDGET.startupRatio, '×');
-verdict('default run peak RSS', startupOf('runtime-env').peakRssMiB, BUDGET.defaultRssMiB, 'MiB');
-for (const mode of modes) {
-  const big = results.scale.find((r) => r.mode === mode.id && r.sinks === 1000);
-  if (!big) continue;
-  verdict(`1,000 sinks wall (${mode.label})`, big.medianMs, BUDGET.wall1000Ms, 'ms');
-  verdict(`1,000 sinks peak RSS (${mode.label})`, big.peakRssMiB, BUDGET.rss1000MiB, 'MiB');
-  verdict(`growth t(1000)/t(100) (${mode.label})`, growth[mode.id], BUDGET.growth, '×');
+if (results.startup) {
+  const ours = results.startup.commands.find((c) => c.id === 'runtime-env');
+  verdict('start-up ratio (median of per-round ratios)', ours.ratioToNode, BUDGET.startupRatio, '×');
+  verdict('default run peak RSS', ours.peakRssMiB, BUDGET.defaultRssMiB, 'MiB');
+}
+for (const big of results.scale.filter((r) => r.sinks === 1000)) {
+  const label = big.mode === 'plugins' ? 'plugin packages' : 'config_nodes.json';
+  verdict(`1,000 sinks wall (${label})`, big.medianMs, BUDGET.wall1000Ms, 'ms');
+  verdict(`1,000 sinks peak RSS (${label})`, big.peakRssMiB, BUDGET.rss1000MiB, 'MiB');
+  verdict(`growth t(1000)/t(100) (${label})`, results.growth?.[big.mode], BUDGET.growth, '×');
 }
 console.log('\nBudget');
 table(['figure', 'measured', 'budget', 'verdict'], results.verdicts.map((v) => [v.figure, `${v.value ?? 'n/a'} ${v.unit}`, `≤ ${v.budget} ${v.unit}`, v.ok === null ? 'n/a' : v.ok ? 'ok' : 'OVER']));
 if (!hasRusage) console.log('(CPU time and peak RSS need /usr/bin/python3: they are read from wait4 by bench/rusage.py)');
 
-const out = join(root, 'bench', smoke ? 'results.smoke.json' : 'results.json');
+// A partial run (--only) never overwrites the full results the README quotes.
+const out = join(root, 'bench', smoke ? 'results.smoke.json' : only ? `results.${only}.json` : 'results.json');
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwrote ${out.slice(root.length)}`);
 if (smoke) console.log('(smoke mode: timing is printed, never judged)');
