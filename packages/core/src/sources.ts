@@ -38,9 +38,15 @@ export interface Found {
  */
 export class Sources {
   private readonly vars: Map<string, string>;
+  /** Names `N` for which `N_ENCODED` or `N_FILE` is set: only these need the agreement check. */
+  private readonly indirect = new Set<string>();
 
   constructor(private readonly options: SourceOptions) {
     this.vars = mergeLayers(options);
+    for (const name of this.vars.keys()) {
+      const base = name.endsWith('_ENCODED') ? name.slice(0, -8) : name.endsWith('_FILE') ? name.slice(0, -5) : undefined;
+      if (base !== undefined) this.indirect.add(base);
+    }
   }
 
   /** The merged environment's names, for tools that scan it (audit). */
@@ -50,8 +56,10 @@ export class Sources {
 
   /** @throws SinkError for invalid base64, disagreeing sources or an unreadable file. */
   lookup(name: string): Found | undefined {
-    const found: Found[] = [];
     const direct = this.vars.get(name);
+    // Most names have no _ENCODED or _FILE twin: no strings to build, nothing to compare.
+    if (!this.indirect.has(name)) return direct ? { value: direct, origin: name } : this.fromSecretsDir(name);
+    const found: Found[] = [];
     if (direct) found.push({ value: direct, origin: name });
 
     const encoded = this.vars.get(`${name}_ENCODED`);
@@ -76,8 +84,10 @@ export class Sources {
         { variable: name },
       );
     }
-    if (first) return first;
+    return first ?? this.fromSecretsDir(name);
+  }
 
+  private fromSecretsDir(name: string): Found | undefined {
     if (this.options.secretsDir && isPlainName(name)) {
       const candidate = path.resolve(this.options.cwd, this.options.secretsDir, name);
       const value = this.options.fs.existsSync(candidate) ? this.readValueFile(candidate, `${name} in --secrets-dir`) : '';
@@ -111,10 +121,16 @@ function mergeLayers(options: SourceOptions): Map<string, string> {
     // Empty counts as unset here too, so a later file's `KEY=` does not hide an earlier file's value.
     for (const [name, value] of Object.entries(parseDotenv(text))) if (value !== '') fromFiles.set(name, value);
   }
-  const fromEnv = new Map(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const [low, high] = options.override ? [fromEnv, fromFiles] : [fromFiles, fromEnv];
-  // Empty counts as unset, so an empty platform variable does not hide an env file's value.
-  return new Map([...low, ...high].filter(([, value]) => value !== ''));
+  // Empty counts as unset, so an empty platform variable does not hide an env file's value. The lower
+  // layer's names come first (audit lists them in this order).
+  if (!options.override) {
+    for (const [name, value] of Object.entries(options.env)) if (value) fromFiles.set(name, value);
+    return fromFiles;
+  }
+  const merged = new Map<string, string>();
+  for (const [name, value] of Object.entries(options.env)) if (value) merged.set(name, value);
+  for (const [name, value] of fromFiles) merged.set(name, value);
+  return merged;
 }
 
 /** Secrets-dir lookups take a bare file name only, so a variable name can never walk out of it. */
