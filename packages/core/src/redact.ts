@@ -19,8 +19,9 @@ const PIECE = 6;
 export class Redactor {
   /** Values given to `add`, so each one's forms are added once. */
   private readonly added = new Set<string>();
-  private readonly forms = new Set<string>();
+  /** Every form, by length. */
   private readonly byLength = new Map<number, Set<string>>();
+  private formCount = 0;
   /** The first two UTF-16 units of every form, as one number. */
   private readonly heads = new Set<number>();
   /** Distinct form lengths, longest first; rebuilt after a new length is added. */
@@ -29,18 +30,27 @@ export class Redactor {
   add(value: string): void {
     if (value.length < MIN_LENGTH || this.added.has(value)) return;
     this.added.add(value);
-    for (const form of [value, base64(value), JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) {
-      if (this.forms.has(form)) continue;
-      this.forms.add(form);
-      let sameLength = this.byLength.get(form.length);
-      if (sameLength === undefined) {
-        sameLength = new Set();
-        this.byLength.set(form.length, sameLength);
-        this.lengths = undefined;
-      }
-      sameLength.add(form);
-      this.heads.add(head(form, 0));
+    this.addForm(value);
+    this.addForm(base64(value));
+    // Most values (tokens, ids) are the same JSON-escaped and URL-encoded: no need to build both.
+    if (!UNESCAPED.test(value)) {
+      this.addForm(JSON.stringify(value).slice(1, -1));
+      this.addForm(encodeURIComponent(value));
     }
+  }
+
+  private addForm(form: string): void {
+    let sameLength = this.byLength.get(form.length);
+    if (sameLength === undefined) {
+      sameLength = new Set();
+      this.byLength.set(form.length, sameLength);
+      this.lengths = undefined;
+    } else if (sameLength.has(form)) {
+      return;
+    }
+    sameLength.add(form);
+    this.formCount += 1;
+    this.heads.add(head(form, 0));
   }
 
   /**
@@ -58,11 +68,11 @@ export class Redactor {
 
   /** How many forms are searched for. */
   get size(): number {
-    return this.forms.size;
+    return this.formCount;
   }
 
   redact(text: string): string {
-    if (this.forms.size === 0 || text.length < MIN_LENGTH) return text;
+    if (this.formCount === 0 || text.length < MIN_LENGTH) return text;
     const lengths = (this.lengths ??= [...this.byLength.keys()].sort((a, b) => b - a));
     let result = '';
     let copied = 0;
@@ -86,6 +96,9 @@ export class Redactor {
     return 0;
   }
 }
+
+/** Characters that neither `JSON.stringify` nor `encodeURIComponent` changes. */
+const UNESCAPED = /^[A-Za-z0-9_.!~*'()-]*$/;
 
 /** UTF-8 base64. An ASCII value's UTF-8 bytes are its Latin-1 ones, so `btoa` (no Buffer) gives the same text. */
 function base64(value: string): string {
