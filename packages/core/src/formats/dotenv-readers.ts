@@ -32,34 +32,42 @@ const PY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\', "'": "'", '"'
 
 class NoMatch extends Error {}
 
-/** A port of python-dotenv 0.21's parser.py `Reader`: regex matches anchored at a cursor. */
+/**
+ * A port of python-dotenv 0.21's parser.py `Reader`: regex matches anchored at a cursor. It runs on
+ * every file render checks, so it allocates no match arrays where the match itself is not needed.
+ */
 class PyReader {
   position = 0;
   constructor(readonly text: string) {}
 
-  peek(count: number): string {
-    return this.text.slice(this.position, this.position + count);
+  peek(): string {
+    return this.text.charAt(this.position);
   }
 
-  read(regex: RegExp): string[] {
+  /** Moves past what `regex` matches here. */
+  skip(regex: RegExp): void {
+    regex.lastIndex = this.position;
+    if (!regex.test(this.text)) throw new NoMatch();
+    this.position = regex.lastIndex;
+  }
+
+  /** Moves past what `regex` matches here and returns its first group. */
+  first(regex: RegExp): string {
     regex.lastIndex = this.position;
     const match = regex.exec(this.text);
     if (!match) throw new NoMatch();
     this.position = regex.lastIndex;
-    return match.slice(1).map((group) => group ?? '');
-  }
-
-  first(regex: RegExp): string {
-    return this.read(regex)[0] ?? '';
+    return match[1] ?? '';
   }
 }
 
 function pyValue(reader: PyReader): string {
-  const char = reader.peek(1);
+  const char = reader.peek();
   if (char === "'") return reader.first(py.singleQuotedValue).replace(/\\[\\']/g, (escape) => escape.slice(1));
   if (char === '"') return reader.first(py.doubleQuotedValue).replace(/\\[\\'"abfnrtv]/g, (escape) => PY_ESCAPES[escape.slice(1)] ?? escape);
   if (char === '' || char === '\n' || char === '\r') return '';
-  return pyRstrip(reader.first(py.unquotedValue).replace(py.inlineComment, ''));
+  const value = reader.first(py.unquotedValue);
+  return pyRstrip(value.includes('#') ? value.replace(py.inlineComment, '') : value);
 }
 
 /**
@@ -68,32 +76,32 @@ function pyValue(reader: PyReader): string {
  * model leaves it out rather than guess.
  */
 export const readPythonDotenv: ReadVariables = (text) => {
-  const reader = new PyReader(text.replace(/\r\n?/g, '\n'));
+  const reader = new PyReader(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
   const values = new Map<string, string | undefined>();
   while (reader.position < reader.text.length) {
     try {
-      reader.read(py.multilineWhitespace);
+      reader.skip(py.multilineWhitespace);
       if (reader.position >= reader.text.length) break;
-      reader.read(py.export);
-      const char = reader.peek(1);
+      reader.skip(py.export);
+      const char = reader.peek();
       const key = char === '#' ? undefined : reader.first(char === "'" ? py.singleQuotedKey : py.unquotedKey);
-      reader.read(py.whitespace);
+      reader.skip(py.whitespace);
       let value: string | undefined;
-      if (reader.peek(1) === '=') {
-        reader.read(py.equalSign);
+      if (reader.peek() === '=') {
+        reader.skip(py.equalSign);
         value = pyValue(reader);
       }
-      reader.read(py.comment);
-      reader.read(py.endOfLine);
+      reader.skip(py.comment);
+      reader.skip(py.endOfLine);
       if (key !== undefined) values.set(key, value);
     } catch (error) {
       if (!(error instanceof NoMatch)) throw error;
-      reader.read(py.restOfLine);
+      reader.skip(py.restOfLine);
     }
   }
   const result = new Map<string, string>();
   for (const [key, value] of values) {
-    if (value !== undefined && !PYTHON_DOTENV_VARIABLE.test(value)) result.set(key, value);
+    if (value !== undefined && !(value.includes('${') && PYTHON_DOTENV_VARIABLE.test(value))) result.set(key, value);
   }
   return result;
 };

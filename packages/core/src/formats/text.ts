@@ -9,6 +9,7 @@ export const PY_SPACE = `\\r\\n${PY_INLINE_SPACE}`;
 
 const pyEdgeSpace = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'gu');
 const pyTrailingSpace = new RegExp(`[${PY_SPACE}]+$`, 'u');
+const pySpace = new RegExp(`^[${PY_SPACE}]$`);
 
 /** Python's `str.strip()`. */
 export function pyStrip(text: string): string {
@@ -17,7 +18,8 @@ export function pyStrip(text: string): string {
 
 /** Python's `str.rstrip()`. */
 export function pyRstrip(text: string): string {
-  return text.replace(pyTrailingSpace, '');
+  // The regular expression would try every position; most text ends in no space at all.
+  return pySpace.test(text.charAt(text.length - 1)) ? text.replace(pyTrailingSpace, '') : text;
 }
 
 /** A lone UTF-16 surrogate has no UTF-8 encoding: written to a file it would become U+FFFD. */
