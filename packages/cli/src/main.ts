@@ -1,11 +1,11 @@
-import { Command, CommanderError } from 'commander';
 import { ExitCode, Redactor, RuntimeEnvError, SECRET_NAME_PATTERN } from '@runtime-env/core';
-import { registerAuditCommand } from './commands/audit';
-import { registerCleanCommand } from './commands/clean';
-import { registerExecCommand } from './commands/exec';
-import { registerListCommand } from './commands/list';
-import { registerNewSinkCommand } from './commands/new-sink';
-import { registerRunCommands } from './commands/run';
+import { parseCommandLine, UsageError, type Program } from './args';
+import { auditCommand } from './commands/audit';
+import { cleanCommand } from './commands/clean';
+import { execCommand } from './commands/exec';
+import { listCommand } from './commands/list';
+import { newSinkCommand } from './commands/new-sink';
+import { checkCommand, planCommand, runCommand } from './commands/run';
 import type { CliContext } from './context';
 import { print } from './output';
 
@@ -19,48 +19,40 @@ Exit codes:
   *   exec: the command's own exit code, or 128 + n when signal n ended it
 `;
 
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
+
+export const program: Program = {
+  name: 'runtime-env',
+  description: 'Writes the secret files of installed ComfyUI custom nodes from the environment, at container start.',
+  version: VERSION,
+  commands: [runCommand, planCommand, checkCommand, listCommand, newSinkCommand, execCommand, cleanCommand, auditCommand],
+  epilog: exitCodesHelp,
+};
+
 /**
  * The one place that turns outcomes into exit codes. Errors are printed by code and message only:
  * messages never hold values, and they pass through redaction anyway.
  */
 export async function main(argv: readonly string[], io: Omit<CliContext, 'redactor'>): Promise<number> {
   const context: CliContext = { ...io, redactor: seededRedactor(io.env) };
-  let exitCode: number = ExitCode.ok;
-  const done = (code: number) => {
-    exitCode = code;
-  };
-  const program = new Command('runtime-env')
-    .description('Writes the secret files of installed ComfyUI custom nodes from the environment, at container start.')
-    .version(VERSION, '-v, --version')
-    .exitOverride()
-    // exec passes everything after its command through untouched (`exec -- python main.py --listen`).
-    .enablePositionalOptions()
-    .configureOutput({ writeOut: (text) => context.stdout.write(text), writeErr: (text) => context.stderr.write(text) })
-    .showHelpAfterError('(run runtime-env --help for usage)')
-    .addHelpText('after', exitCodesHelp);
-  registerRunCommands(program, context, done);
-  registerListCommand(program, context, done);
-  registerNewSinkCommand(program, context, done);
-  registerExecCommand(program, context, done);
-  registerCleanCommand(program, context, done);
-  registerAuditCommand(program, context, done);
-
   try {
-    await program.parseAsync(argv, { from: 'user' });
-    return exitCode;
+    const invocation = parseCommandLine(program, argv);
+    if (invocation.kind === 'print') {
+      context.stdout.write(invocation.text);
+      return ExitCode.ok;
+    }
+    return await invocation.command.run(invocation.flags, invocation.args, context);
   } catch (error) {
     return reportError(error, context, argv.includes('--json'));
   }
 }
 
 function reportError(error: unknown, context: CliContext, json: boolean): number {
-  if (error instanceof CommanderError) {
-    // Help and version end through here too, with exit code 0.
-    return error.exitCode === 0 ? ExitCode.ok : ExitCode.config;
-  }
   const { redactor } = context;
   if (error instanceof RuntimeEnvError) {
-    context.stderr.write(redactor.redact(`runtime-env: error ${error.code}: ${error.message}\n`));
+    const hint = error instanceof UsageError ? '\n(run runtime-env --help for usage)' : '';
+    context.stderr.write(redactor.redact(`runtime-env: error ${error.code}: ${error.message}${hint}\n`));
     if (json) print(context, true, { error: error.toJSON() }, () => '');
     return error.exitCode;
   }
@@ -79,6 +71,3 @@ function seededRedactor(env: CliContext['env']): Redactor {
   for (const [name, value] of Object.entries(env)) if (value && SECRET_NAME_PATTERN.test(name)) redactor.add(value);
   return redactor;
 }
-
-declare const __VERSION__: string | undefined;
-const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';

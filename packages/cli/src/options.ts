@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { Option, type Command } from 'commander';
 import {
   ConfigError,
   createContainer,
@@ -13,6 +12,7 @@ import {
   type Logger,
   type LogLevel,
 } from '@runtime-env/core';
+import { UsageError, type OptionSpec } from './args';
 import { withConfigNodes, type WithDeclarations } from './config-nodes';
 import type { CliContext } from './context';
 
@@ -31,43 +31,51 @@ export interface RunFlags {
   strict?: boolean;
   logLevel?: string;
   owner?: { uid: number; gid: number };
-  /** `--config-nodes FILE`, or `false` for `--no-config-nodes`. */
-  configNodes?: string | boolean;
+  configNodes?: string;
+  noConfigNodes?: boolean;
   /** `auto` unless given: memory for files that carry a secret when a tmpfs exists. */
   store?: 'auto' | 'memory' | 'disk';
   storeDir?: string;
   stateDir?: string;
 }
 
-/** Commander's accumulator for a repeatable option. */
-export const collect = (value: string, previous: string[]) => [...previous, value];
 const names = (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean);
 
-export function addDiscoveryOptions(command: Command): Command {
-  return command
-    .option('--plugin <path>', 'also load the sink(s) of this package directory or module file (repeatable)', collect, [])
-    .option('--project <dir>', "discover sinks in this project's dependencies instead of the one that installed runtime-env")
-    .option('--config-nodes <file>', 'also run the env maps of this config_nodes.json (default: $WORKSPACE_PATH/config_nodes.json when it exists)')
-    .option('--no-config-nodes', 'read no config_nodes.json')
-    .option('--json', 'print one JSON document on stdout (logs stay on stderr)')
-    .addOption(new Option('--log-level <level>', 'error, warn, info or debug (default: $RUNTIME_ENV_LOG_LEVEL, else info)').choices(LOG_LEVELS));
-}
+/** How the sink-running commands and `list` find sinks, and how they print. */
+export const discoveryOptions: readonly OptionSpec[] = [
+  { name: 'plugin', value: '<path>', repeatable: true, description: 'also load the sink(s) of this package directory or module file (repeatable)' },
+  { name: 'project', value: '<dir>', description: "discover sinks in this project's dependencies instead of the one that installed runtime-env" },
+  { name: 'config-nodes', value: '<file>', description: 'also run the env maps of this config_nodes.json (default: $WORKSPACE_PATH/config_nodes.json when it exists)' },
+  { name: 'no-config-nodes', description: 'read no config_nodes.json' },
+  { name: 'json', description: 'print one JSON document on stdout (logs stay on stderr)' },
+  { name: 'log-level', value: '<level>', choices: LOG_LEVELS, description: 'error, warn, info or debug (default: $RUNTIME_ENV_LOG_LEVEL, else info)' },
+];
 
-export function addRunOptions(command: Command): Command {
-  return addDiscoveryOptions(
-    command
-      .option('--comfyui-dir <dir>', 'ComfyUI root (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)')
-      .option('-f, --env-file <file>', 'read variables from a dotenv file too (repeatable; later files win)', collect, [])
-      .option('--override', 'let --env-file values win over the real environment')
-      .option('--secrets-dir <dir>', 'read a variable from the file of its name in this directory (e.g. /run/secrets)')
-      .option('--only <names>', 'run only these sinks (comma-separated)', names)
-      .option('--skip <names>', 'skip these sinks (comma-separated)', names)
-      .option('--strict', 'a missing optional variable fails its sink too')
-      .option('--owner <uid:gid>', 'owner of written files, e.g. the user ComfyUI runs as', parseOwner)
-      .addOption(new Option('--store <where>', 'memory: files live on a tmpfs, the target is a link to them; disk: plain files; auto (default): memory for files that carry a secret when a tmpfs exists, else disk').choices(['memory', 'disk', 'auto']))
-      .option('--store-dir <dir>', 'the memory store directory, on a tmpfs (default: $RUNTIME_ENV_STORE_DIR, else /dev/shm/runtime-env-<uid>)')
-      .option('--state-dir <dir>', 'where runs record what they wrote, for clean (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)'),
-  );
+/** Options shared by `run`, `plan`, `check` and `exec`. */
+export const runOptions: readonly OptionSpec[] = [
+  { name: 'comfyui-dir', value: '<dir>', description: 'ComfyUI root (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)' },
+  { name: 'env-file', short: 'f', value: '<file>', repeatable: true, description: 'read variables from a dotenv file too (repeatable; later files win)' },
+  { name: 'override', description: 'let --env-file values win over the real environment' },
+  { name: 'secrets-dir', value: '<dir>', description: 'read a variable from the file of its name in this directory (e.g. /run/secrets)' },
+  { name: 'only', value: '<names>', parse: names, description: 'run only these sinks (comma-separated)' },
+  { name: 'skip', value: '<names>', parse: names, description: 'skip these sinks (comma-separated)' },
+  { name: 'strict', description: 'a missing optional variable fails its sink too' },
+  { name: 'owner', value: '<uid:gid>', parse: parseOwner, description: 'owner of written files, e.g. the user ComfyUI runs as' },
+  {
+    name: 'store',
+    value: '<where>',
+    choices: ['memory', 'disk', 'auto'],
+    description: 'memory: files live on a tmpfs, the target is a link to them; disk: plain files; auto (default): memory for files that carry a secret when a tmpfs exists, else disk',
+  },
+  { name: 'store-dir', value: '<dir>', description: 'the memory store directory, on a tmpfs (default: $RUNTIME_ENV_STORE_DIR, else /dev/shm/runtime-env-<uid>)' },
+  { name: 'state-dir', value: '<dir>', description: 'where runs record what they wrote, for clean (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)' },
+  ...discoveryOptions,
+];
+
+/** `--config-nodes FILE`, `--no-config-nodes`, or neither; both at once is a contradiction. */
+export function configNodesOption(flags: { configNodes?: string; noConfigNodes?: boolean }): string | false | undefined {
+  if (flags.noConfigNodes && flags.configNodes !== undefined) throw new UsageError('--config-nodes and --no-config-nodes contradict each other');
+  return flags.noConfigNodes ? false : flags.configNodes;
 }
 
 function parseOwner(value: string): { uid: number; gid: number } {
@@ -90,14 +98,14 @@ export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContex
   return createLogger({ level: level as LogLevel, json: !context.stdout.isTTY, redactor, stream: context.stderr });
 }
 
-export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes'>, context: CliContext): LoadedSink[] {
+export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): LoadedSink[] {
   return loadSinksAndDeclarations(flags, context).sinks;
 }
 
 /** The discovered sinks plus those a config_nodes.json declares (and which declarations a code sink shadows). */
-export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes'>, context: CliContext): WithDeclarations {
+export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): WithDeclarations {
   const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : context.env.RUNTIME_ENV_PROJECT ?? findProjectDir(context.fs, context.cliDir);
-  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd }), flags.configNodes, context);
+  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd }), configNodesOption(flags), context);
 }
 
 /** Discovery, logger and a fresh container for one run of the sink-running commands. */

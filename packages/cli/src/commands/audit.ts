@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import type { Command } from 'commander';
 import {
   auditDockerfile,
   auditRootfs,
@@ -13,27 +12,32 @@ import {
 } from '@runtime-env/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
-import { addDiscoveryOptions, collect, loadSinks, type RunFlags } from '../options';
+import type { CommandSpec } from '../args';
+import { discoveryOptions, loadSinks, type RunFlags } from '../options';
 
-interface AuditFlags extends Pick<RunFlags, 'plugin' | 'project' | 'json' | 'envFile' | 'override' | 'secretsDir'> {
+interface AuditFlags extends Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes' | 'json' | 'envFile' | 'override' | 'secretsDir'> {
   dockerfile: string[];
   rootfs?: string;
   comfyuiDir?: string;
   maxFileSize?: number;
 }
 
-export function registerAuditCommand(program: Command, context: CliContext, done: (code: number) => void): void {
-  addDiscoveryOptions(program.command('audit').description('check an image for baked-in secrets: secret ARG/ENV in a Dockerfile, secret files in a root file system'))
-    .option('--dockerfile <file>', 'flag ARG/ENV whose names look secret or that an installed sink reads (repeatable)', collect, [])
-    .option('--rootfs <dir>', 'an unpacked image or container file system: find sink files already present and files holding a current secret value')
-    .option('--comfyui-dir <dir>', 'the ComfyUI root inside --rootfs (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)')
-    .option('-f, --env-file <file>', 'also take secret values to look for from a dotenv file (repeatable)', collect, [])
-    .option('--override', 'let --env-file values win over the real environment')
-    .option('--secrets-dir <dir>', 'also take secret values from this directory (one file per variable)')
-    .option('--max-file-size <bytes>', 'skip files bigger than this in --rootfs (default 16 MiB)', parseSize)
-    .addHelpText('after', '\nExit 0 when nothing was found, 1 when something was (info lines alone do not fail), 2 on a usage error.\nFindings name files, lines and variables, never values.\n')
-    .action((flags: AuditFlags) => done(runAudit(flags, context)));
-}
+export const auditCommand: CommandSpec<AuditFlags> = {
+  name: 'audit',
+  description: 'check an image for baked-in secrets: secret ARG/ENV in a Dockerfile, secret files in a root file system',
+  options: [
+    ...discoveryOptions,
+    { name: 'dockerfile', value: '<file>', repeatable: true, description: 'flag ARG/ENV whose names look secret or that an installed sink reads (repeatable)' },
+    { name: 'rootfs', value: '<dir>', description: 'an unpacked image or container file system: find sink files already present and files holding a current secret value' },
+    { name: 'comfyui-dir', value: '<dir>', description: 'the ComfyUI root inside --rootfs (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)' },
+    { name: 'env-file', short: 'f', value: '<file>', repeatable: true, description: 'also take secret values to look for from a dotenv file (repeatable)' },
+    { name: 'override', description: 'let --env-file values win over the real environment' },
+    { name: 'secrets-dir', value: '<dir>', description: 'also take secret values from this directory (one file per variable)' },
+    { name: 'max-file-size', value: '<bytes>', parse: parseSize, description: 'skip files bigger than this in --rootfs (default 16 MiB)' },
+  ],
+  epilog: '\nExit 0 when nothing was found, 1 when something was (info lines alone do not fail), 2 on a usage error.\nFindings name files, lines and variables, never values.',
+  run: (flags, _args, context) => runAudit(flags, context),
+};
 
 function parseSize(value: string): number {
   if (!/^\d+$/.test(value)) throw new ConfigError('BAD_OPTION', `--max-file-size takes a number of bytes (got '${value}')`);

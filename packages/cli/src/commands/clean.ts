@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import { cleanRecorded, ExitCode, RunState, type CleanReport } from '@runtime-env/core';
-import type { CliContext } from '../context';
+import type { CommandSpec } from '../args';
 import { print } from '../output';
 import { currentUid, stateDirectory } from '../lifecycle';
 
@@ -10,21 +9,22 @@ interface CleanFlags {
   json?: boolean;
 }
 
-export function registerCleanCommand(program: Command, context: CliContext, done: (code: number) => void): void {
-  program
-    .command('clean')
-    .description('remove the files runs recorded (restoring files they had merged into or replaced); a file changed since is kept')
-    .option('--state-dir <dir>', 'the state directory runs recorded into (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)')
-    .option('--force', 'remove recorded files even when they changed since runtime-env wrote them')
-    .option('--json', 'print one JSON document on stdout')
-    .addHelpText('after', '\nExit 0 when every recorded file was removed or restored, 1 when one was kept (changed since it was written).\n')
-    .action((flags: CleanFlags) => {
-      const state = RunState.open(context.fs, stateDirectory(flags, context), currentUid());
-      const report = cleanRecorded(context.fs, state, { force: flags.force });
-      print(context, flags.json, { command: 'clean', ...report }, () => formatCleanReport(report));
-      done(report.counts.kept > 0 ? ExitCode.sinkFailed : ExitCode.ok);
-    });
-}
+export const cleanCommand: CommandSpec<CleanFlags> = {
+  name: 'clean',
+  description: 'remove the files runs recorded (restoring files they had merged into or replaced); a file changed since is kept',
+  options: [
+    { name: 'state-dir', value: '<dir>', description: 'the state directory runs recorded into (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)' },
+    { name: 'force', description: 'remove recorded files even when they changed since runtime-env wrote them' },
+    { name: 'json', description: 'print one JSON document on stdout' },
+  ],
+  epilog: '\nExit 0 when every recorded file was removed or restored, 1 when one was kept (changed since it was written).',
+  run(flags, _args, context) {
+    const state = RunState.open(context.fs, stateDirectory(flags, context), currentUid());
+    const report = cleanRecorded(context.fs, state, { force: flags.force });
+    print(context, flags.json, { command: 'clean', ...report }, () => formatCleanReport(report));
+    return report.counts.kept > 0 ? ExitCode.sinkFailed : ExitCode.ok;
+  },
+};
 
 export function formatCleanReport(report: CleanReport): string {
   if (report.files.length === 0) return `runtime-env clean: nothing recorded in ${report.stateDir}\n`;

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Command } from 'commander';
 import { cleanRecorded, ConfigError, ExitCode, errnoCode, RunState, type Lifecycle } from '@runtime-env/core';
 import { currentUid } from '../lifecycle';
 import type { CliContext } from '../context';
-import { addRunOptions, type RunFlags } from '../options';
+import type { CommandSpec } from '../args';
+import { runOptions, type RunFlags } from '../options';
 import { runSinks } from './run';
 
 /** Forwarded to the command; the first four also stop a start-up that has not spawned it yet. */
@@ -23,21 +22,25 @@ export interface SignalSource {
   off(signal: ForwardedSignal, listener: () => void): unknown;
 }
 
-export function registerExecCommand(program: Command, context: CliContext, done: (code: number) => void, signals: SignalSource = process): void {
-  addRunOptions(program.command('exec').description('run, then start COMMAND with the files in place; forward signals to it, clean up after it, exit with its code'))
-    .usage('[options] -- COMMAND [ARGS...]')
-    .argument('<command...>', 'the command to start (after --), e.g. -- python main.py --listen')
-    .option('--keep', 'leave the written files in place when the command ends')
-    .option('--allow-failures', 'start the command even when a sink failed')
-    .passThroughOptions()
-    .action(async (command: string[], flags: ExecFlags) => done(await execCommand(command, flags, context, signals)));
-}
+export const execCommand: CommandSpec<ExecFlags> = {
+  name: 'exec',
+  description: 'run, then start COMMAND with the files in place; forward signals to it, clean up after it, exit with its code',
+  usage: '[options] -- COMMAND [ARGS...]',
+  argument: { name: 'command', variadic: true, description: 'the command to start (after --), e.g. -- python main.py --listen' },
+  options: [
+    ...runOptions,
+    { name: 'keep', description: 'leave the written files in place when the command ends' },
+    { name: 'allow-failures', description: 'start the command even when a sink failed' },
+  ],
+  passThrough: true,
+  run: (flags, command, context) => execute(command, flags, context, process),
+};
 
 /**
  * The container's start: run the sinks, start the command, relay signals, wait for it, clean up, and
  * return its exit code (128 + n when a signal ended it). Never returns before the command has ended.
  */
-export async function execCommand(command: readonly string[], flags: ExecFlags, context: CliContext, signals: SignalSource): Promise<number> {
+export async function execute(command: readonly string[], flags: ExecFlags, context: CliContext, signals: SignalSource): Promise<number> {
   const [file, ...args] = command;
   if (file === undefined || file === '') throw new ConfigError('BAD_USAGE', 'exec needs a command to start: runtime-env exec [options] -- COMMAND [ARGS...]');
 
@@ -67,6 +70,10 @@ export async function execCommand(command: readonly string[], flags: ExecFlags, 
       return 128 + constants.signals[stop];
     }
 
+    // Loaded here, not at the top: child_process (with net and dgram) is a tenth of every other command's start-up.
+    // (require, not import(): the bundle runs as a vm.Script, which has no dynamic-import hook.)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const code = await new Promise<number>((resolve) => {
       const child = spawn(file, args, { stdio: 'inherit', env: { ...context.env }, cwd: context.cwd });
       relay = (signal) => {

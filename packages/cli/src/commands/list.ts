@@ -1,22 +1,22 @@
-import type { Command } from 'commander';
 import { orderLoaded, type LoadedSink } from '@runtime-env/core';
-import type { CliContext } from '../context';
 import { print } from '../output';
-import { addDiscoveryOptions, loadSinksAndDeclarations, type RunFlags } from '../options';
+import type { CommandSpec } from '../args';
+import { discoveryOptions, loadSinksAndDeclarations, type RunFlags } from '../options';
 import { formatSinkList } from '../report';
 
-export function registerListCommand(program: Command, context: CliContext, done: (code: number) => void): void {
-  addDiscoveryOptions(program.command('list').description('the discovered sinks in run order: package, nodes, file, format, variables')).action(
-    (flags: RunFlags) => {
-      const { sinks, shadowed } = loadSinksAndDeclarations(flags, context);
-      const ordered = orderLoaded(sinks);
-      // A declaration a code sink shadows is said, so nobody wonders why their config_nodes.json entry did nothing.
-      const shadowedText = shadowed.map((entry) => `shadowed: ${entry.name} (config_nodes.json) — custom_nodes/${entry.node} is served by the code sink ${entry.by}\n`).join('');
-      print(context, flags.json, { command: 'list', sinks: ordered.map(describeSink), shadowed }, () => formatSinkList(ordered) + shadowedText);
-      done(0);
-    },
-  );
-}
+export const listCommand: CommandSpec<RunFlags> = {
+  name: 'list',
+  description: 'the discovered sinks in run order: package, nodes, file, format, variables',
+  options: discoveryOptions,
+  run(flags, _args, context) {
+    const { sinks, shadowed } = loadSinksAndDeclarations(flags, context);
+    const ordered = orderLoaded(sinks);
+    // A declaration a code sink shadows is said, so nobody wonders why their config_nodes.json entry did nothing.
+    const shadowedText = shadowed.map((entry) => `shadowed: ${entry.name} (config_nodes.json) — custom_nodes/${entry.node} is served by the code sink ${entry.by}\n`).join('');
+    print(context, flags.json, { command: 'list', sinks: ordered.map(describeSink), shadowed }, () => formatSinkList(ordered) + shadowedText);
+    return 0;
+  },
+};
 
 function describeSink({ sink, plugin, version }: LoadedSink) {
   return {

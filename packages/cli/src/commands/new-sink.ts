@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import type { Command } from 'commander';
 import { ConfigError, errnoCode } from '@runtime-env/core';
 import type { CliContext } from '../context';
+import type { CommandSpec } from '../args';
 import { print } from '../output';
 import { scaffoldFiles } from './new-sink-templates';
 
@@ -14,19 +14,20 @@ interface NewSinkFlags {
 }
 
 /** `runtime-env new-sink NAME [--dir DIR]`: a sink package that builds and passes its own test as generated. */
-export function registerNewSinkCommand(program: Command, context: CliContext, done: (code: number) => void): void {
-  program
-    .command('new-sink')
-    .description('scaffold a sink package: package.json marked as a sink, src/index.ts, a passing test, README')
-    .argument('<name>', 'sink name, also the custom_nodes/ directory it serves (letters, digits, _ . -)')
-    .option('--dir <dir>', 'where to create the package (default: ./runtime-env-sink-<name>)')
-    .option('--json', 'print the created files as JSON')
-    .action((name: string, flags: NewSinkFlags) => {
-      const files = createSinkPackage(name, flags, context);
-      print(context, flags.json, { command: 'new-sink', ...files }, () => describe(files));
-      done(0);
-    });
-}
+export const newSinkCommand: CommandSpec<NewSinkFlags> = {
+  name: 'new-sink',
+  description: 'scaffold a sink package: package.json marked as a sink, src/index.ts, a passing test, README',
+  argument: { name: 'name', description: 'sink name, also the custom_nodes/ directory it serves (letters, digits, _ . -)' },
+  options: [
+    { name: 'dir', value: '<dir>', description: 'where to create the package (default: ./runtime-env-sink-<name>)' },
+    { name: 'json', description: 'print the created files as JSON' },
+  ],
+  run(flags, [name = ''], context) {
+    const files = createSinkPackage(name, flags, context);
+    print(context, flags.json, { command: 'new-sink', ...files }, () => describe(files));
+    return 0;
+  },
+};
 
 function createSinkPackage(name: string, flags: NewSinkFlags, context: CliContext): { dir: string; files: string[] } {
   if (!/^[A-Za-z0-9][\w.-]*$/.test(name) || name.includes('..')) {

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
 import type { Lifecycle, RunReport } from '@runtime-env/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
 import { openLifecycle } from '../lifecycle';
-import { addRunOptions, comfyuiDir, setUpRun, type RunFlags } from '../options';
+import type { CommandSpec } from '../args';
+import { comfyuiDir, runOptions, setUpRun, type RunFlags } from '../options';
 import { formatRunReport } from '../report';
 
 type Mode = 'run' | 'plan' | 'check';
@@ -24,12 +24,23 @@ export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { re
   return { report, exitCode: report.exitCode, lifecycle };
 }
 
-export function registerRunCommands(program: Command, context: CliContext, done: (code: number) => void): void {
-  addRunOptions(program.command('run').description('write every installed sink\'s file (the container start-up step)'))
-    .option('--dry-run', 'decide everything, write nothing')
-    .action((flags: RunFlags) => done(runSinks('run', flags, context).exitCode));
-  addRunOptions(program.command('plan').description('show what run would write, per sink and variable, with every value masked'))
-    .action((flags: RunFlags) => done(runSinks('plan', flags, context).exitCode));
-  addRunOptions(program.command('check').description('exit 0 only if every installed sink has what it requires and every value can be written'))
-    .action((flags: RunFlags) => done(runSinks('check', flags, context).exitCode));
-}
+export const runCommand: CommandSpec<RunFlags> = {
+  name: 'run',
+  description: "write every installed sink's file (the container start-up step)",
+  options: [...runOptions, { name: 'dry-run', description: 'decide everything, write nothing' }],
+  run: (flags, _args, context) => runSinks('run', flags, context).exitCode,
+};
+
+export const planCommand: CommandSpec<RunFlags> = {
+  name: 'plan',
+  description: 'show what run would write, per sink and variable, with every value masked',
+  options: runOptions,
+  run: (flags, _args, context) => runSinks('plan', flags, context).exitCode,
+};
+
+export const checkCommand: CommandSpec<RunFlags> = {
+  name: 'check',
+  description: 'exit 0 only if every installed sink has what it requires and every value can be written',
+  options: runOptions,
+  run: (flags, _args, context) => runSinks('check', flags, context).exitCode,
+};
