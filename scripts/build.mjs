@@ -3,8 +3,10 @@
 // one module instead of resolving hundreds (see README "Performance").
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const common = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, logLevel: 'warning', tsconfig: join(root, 'tsconfig.json') };
@@ -30,6 +32,7 @@ const inlineContract = {
 };
 
 const cli = JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8'));
+const bundleFile = join(root, 'packages/cli/dist/runtime-env.js');
 
 await Promise.all([
   ...libraries.map((dir) => {
@@ -42,20 +45,35 @@ await Promise.all([
   build({
     ...common,
     entryPoints: [join(root, 'packages/cli/src/entry.ts')],
-    outfile: join(root, 'packages/cli/dist/runtime-env.js'),
+    outfile: bundleFile,
+    write: false,
     // NODE_ENV: winston's debug helper (@dabh/diagnostics) then bundles its no-op build instead of
     // one that loads a colour library at start-up. Nothing of ours reads NODE_ENV.
     define: { __VERSION__: JSON.stringify(cli.version), 'process.env.NODE_ENV': '"production"' },
-  }),
+  }).then(({ outputFiles }) => writeBundle(outputFiles[0].text)),
   build({ ...common, entryPoints: [join(root, 'packages/cli/src/launch.ts')], outfile: join(root, 'packages/cli/dist/launch.js') }),
 ]);
 
 trainCodeCache();
 
 /**
+ * The bin's loader reads the bundle as Latin-1, a plain copy, so the bundle must be ASCII. esbuild
+ * escapes strings and identifiers but keeps the comments it keeps as written; an escape is harmless
+ * there. The last line names this build, so the loader knows a code cache made from another one
+ * without hashing half a megabyte at every start.
+ */
+function writeBundle(text) {
+  const ascii = text.replace(/[^\x00-\x7f]/gu, (char) => [...char].map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+  const id = createHash('sha1').update(ascii).digest('hex');
+  mkdirSync(dirname(bundleFile), { recursive: true });
+  writeFileSync(bundleFile, `${ascii}//# runtime-env-build=${id}\n`);
+}
+
+/**
  * The bin loads the bundle from V8's code cache (packages/cli/src/launch.ts). The cache is made here,
- * after `plan` on the demo tree has run, so the functions a run compiles lazily are in it too. `plan`
- * writes nothing. A failed training run only costs speed: the bin compiles the bundle as usual.
+ * after `run` has written a copy of the demo tree (a container's first start), so the functions a run
+ * compiles lazily are in it too. A failed training run only costs speed: the bin compiles the bundle
+ * as usual.
  */
 function trainCodeCache() {
   const cacheFile = join(root, 'packages/cli/dist/runtime-env.js.cache');
@@ -63,8 +81,17 @@ function trainCodeCache() {
   const launcher = join(root, 'packages/cli/dist/launch.js');
   const code = `require(${JSON.stringify(launcher)}).launchAndWriteCodeCache()`;
   const demo = join(root, 'examples/demo');
-  const args = ['plan', '--comfyui-dir', join(demo, 'ComfyUI'), '--env-file', join(demo, '.env.demo'), '--override'];
-  // `--` then a stand-in for the script path, so the CLI finds its arguments at argv[2] as under the bin.
-  const result = spawnSync(process.execPath, ['-e', code, '--', launcher, ...args], { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, encoding: 'utf8' });
-  if (!existsSync(cacheFile)) console.warn(`build: no code cache (the training run exited ${result.status}); the CLI works, it starts slower\n${result.stderr ?? ''}`);
+  const work = mkdtempSync(join(tmpdir(), 'runtime-env-train-'));
+  const store = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/runtime-env-train-') : undefined;
+  try {
+    // The committed tree, not links `pnpm demo` left there into its own store.
+    cpSync(join(demo, 'ComfyUI'), join(work, 'ComfyUI'), { recursive: true, filter: (file) => !lstatSync(file).isSymbolicLink() });
+    const args = ['run', '--comfyui-dir', join(work, 'ComfyUI'), '--env-file', join(demo, '.env.demo'), '--override', '--state-dir', join(work, 'state')];
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(store ? { RUNTIME_ENV_STORE_DIR: store } : { RUNTIME_ENV_STORE: 'disk' }) };
+    // `--` then a stand-in for the script path, so the CLI finds its arguments at argv[2] as under the bin.
+    const result = spawnSync(process.execPath, ['-e', code, '--', launcher, ...args], { cwd: root, env, encoding: 'utf8' });
+    if (!existsSync(cacheFile)) console.warn(`build: no code cache (the training run exited ${result.status}); the CLI works, it starts slower\n${result.stderr ?? ''}`);
+  } finally {
+    for (const dir of [work, store]) if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -27,17 +27,28 @@ describe('the bin loader and its code cache', () => {
     expect(launchVersion()).toEqual({ status: 0, stdout: `${version}\n`, cacheUsed: 'true' });
   });
 
-  it('ignores a damaged cache and runs the bundle as usual', () => {
+  it('ignores a truncated cache and runs the bundle as usual', () => {
     const file = path.join(dir, 'runtime-env.js.cache');
-    const data = fs.readFileSync(file);
-    data.writeUInt8(data.readUInt8(data.length - 100) ^ 0xff, data.length - 100);
-    fs.writeFileSync(file, data);
+    fs.truncateSync(file, fs.statSync(file).size - 100);
     expect(launchVersion()).toEqual({ status: 0, stdout: `${version}\n`, cacheUsed: 'false' });
   });
 
-  it('ignores a cache made from another build of the bundle', () => {
-    fs.appendFileSync(path.join(dir, 'runtime-env.js'), '\n// another build\n');
+  it('ignores a cache made from another build of the bundle, even one of the same length', () => {
+    const file = path.join(dir, 'runtime-env.js');
+    const source = fs.readFileSync(file, 'latin1');
+    const otherBuild = source.replace(/runtime-env-build=([0-9a-f]{40})/, (_line, id: string) => `runtime-env-build=${id.startsWith('0') ? '1' : '0'}${id.slice(1)}`);
+    expect(otherBuild.length).toBe(source.length);
+    fs.writeFileSync(file, otherBuild, 'latin1');
     expect(launchVersion()).toEqual({ status: 0, stdout: `${version}\n`, cacheUsed: 'false' });
+  });
+
+  it('ignores the cache of a bundle with no build line (edited or built by other means)', () => {
+    fs.appendFileSync(path.join(dir, 'runtime-env.js'), '\n// edited\n');
+    expect(launchVersion()).toEqual({ status: 0, stdout: `${version}\n`, cacheUsed: 'false' });
+  });
+
+  it('is given an ASCII bundle, which it reads as Latin-1', () => {
+    expect(fs.readFileSync(path.join(dir, 'runtime-env.js')).some((byte) => byte > 0x7f)).toBe(false);
   });
 
   it('runs without a cache', () => {
