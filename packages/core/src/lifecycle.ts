@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import type { SecretSink } from './contract';
 import { SinkError } from './errors';
 import { mergesExisting } from './formats';
@@ -5,7 +6,7 @@ import type { FileSystem } from './fs';
 import type { Logger } from './logger';
 import { sha256, type RunState } from './state';
 import type { Placement, Store } from './store';
-import { sameIgnoringTimestamp, writeFileSafely, type WriteRequest, type WriteResult } from './writer';
+import { sameIgnoringTimestamp, writeFileSafely, type LocatedTarget, type WriteRequest, type WriteResult } from './writer';
 
 /** What a run needs beyond the runner to make files temporary: the state it records into and the store. */
 export interface Lifecycle {
@@ -25,6 +26,8 @@ export interface TargetWrite {
   file: string;
   request: WriteRequest;
   strict?: boolean;
+  /** `locateTarget(request)`, when the caller has just run it: its `lstat` of the target is not repeated. */
+  located?: LocatedTarget;
 }
 
 /**
@@ -36,7 +39,8 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   const { state, store } = lifecycle ?? {};
   const { request, file, sink } = write;
   const dryRun = request.dryRun === true;
-  const history = state?.beforeWrite(write.linkPath, { dryRun, merged: mergesExisting(sink.format) }) ?? { exists: false, ours: false };
+  const found = write.located ? write.located.found : lstatQuietly(fs, write.linkPath);
+  const history = state?.beforeWrite(write.linkPath, found, { dryRun, merged: mergesExisting(sink.format) }) ?? { exists: false, ours: false };
   if (history.exists && !history.ours) {
     if (write.carriesSecret) {
       const message = `${file} existed before runtime-env ran — is a secret file baked into the image?`;
@@ -47,11 +51,11 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
     }
   }
 
-  const alreadyLinked = store?.memory?.isLinked(write.linkPath) ?? false;
+  const alreadyLinked = store?.memory?.isOurLink(write.linkPath, found) ?? false;
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
   const result =
     placement === 'memory' && store?.memory
-      ? store.memory.write({ target: write.linkPath, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep })
+      ? store.memory.write({ target: write.linkPath, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked })
       : writeFileSafely(fs, request);
 
   if (state && !dryRun) {
@@ -70,4 +74,13 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
     });
   }
   return { ...result, store: placement };
+}
+
+/** What is at `target` now; `undefined` when nothing is, or it cannot be looked at (the write then says why). */
+function lstatQuietly(fs: FileSystem, target: string): Stats | undefined {
+  try {
+    return fs.lstatSync(target, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }

@@ -13,7 +13,7 @@ import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
 import { chooseTarget } from './target';
-import { createTempSweep, readExisting, resolveTarget, type TempSweep } from './writer';
+import { createTempSweep, locateTarget, readExisting, resolveTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
@@ -147,7 +147,8 @@ export class Runner {
         const target = this.targetFor(sink, nodeDir, options.comfyuiDir);
         const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
         const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
-        const absolute = resolveTarget(this.fs, request);
+        const located = locateTarget(this.fs, request);
+        const absolute = located.path;
         if (seen.has(absolute)) continue;
         seen.add(absolute);
         // The target itself, not where our memory-store link leads.
@@ -168,6 +169,7 @@ export class Runner {
           linkPath,
           file,
           strict: options.strict,
+          located,
           request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
         });
         report.files.push({ path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
@@ -185,17 +185,12 @@ export class RunState {
   /**
    * Before a write: is something at the target, and is it ours? When it is someone else's and this is
    * a real run, its bytes are saved first, so `clean` can put them back even if we crash mid-write.
+   * @param found what `lstat` found at the target just now (the caller has it from its path checks)
    */
-  beforeWrite(target: string, options: { dryRun: boolean; merged: boolean }): TargetHistory {
-    let stat;
-    try {
-      stat = this.fs.lstatSync(target, { throwIfNoEntry: false });
-    } catch {
-      return { exists: false, ours: false };
-    }
-    if (stat === undefined) return { exists: false, ours: false };
+  beforeWrite(target: string, found: Stats | undefined, options: { dryRun: boolean; merged: boolean }): TargetHistory {
+    if (found === undefined) return { exists: false, ours: false };
     if (this.records.has(target)) return { exists: true, ours: true };
-    if (!options.dryRun && stat.isFile()) this.pending.set(target, this.saveBackup(target, options.merged));
+    if (!options.dryRun && found.isFile()) this.pending.set(target, this.saveBackup(target, options.merged));
     return { exists: true, ours: false };
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretSink } from './contract';
 import { ConfigError, SinkError, errnoCode } from './errors';
@@ -113,6 +113,8 @@ export interface MemoryWriteRequest {
   readonly dryRun?: boolean;
   /** The run's stale-temp sweep record (`WriteRequest.sweep`): the store directory is listed once per run. */
   readonly sweep?: TempSweep;
+  /** `isLinked(target)`, when the caller has just asked it. */
+  readonly linked?: boolean;
 }
 
 /** Files in a 0700 directory on tmpfs, each reached from its target through a symlink. */
@@ -135,10 +137,24 @@ export class MemoryStore {
 
   /** Whether `target` is a link to its own store file. */
   isLinked(target: string): boolean {
+    return this.isOurLink(target, this.lstat(target));
+  }
+
+  /** `isLinked`, given what `lstat` found at `target` just now (`undefined`: nothing), so it is not asked again. */
+  isOurLink(target: string, found: Stats | undefined): boolean {
+    if (found?.isSymbolicLink() !== true) return false;
     try {
-      return this.fs.lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink() === true && path.resolve(path.dirname(target), this.fs.readlinkSync(target)) === this.fileFor(target);
+      return path.resolve(path.dirname(target), this.fs.readlinkSync(target)) === this.fileFor(target);
     } catch {
       return false;
+    }
+  }
+
+  private lstat(target: string): Stats | undefined {
+    try {
+      return this.fs.lstatSync(target, { throwIfNoEntry: false });
+    } catch {
+      return undefined;
     }
   }
 
@@ -148,7 +164,7 @@ export class MemoryStore {
    */
   write(request: MemoryWriteRequest): WriteResult & { storedAt: string } {
     const storedAt = this.fileFor(request.target);
-    const linked = this.isLinked(request.target);
+    const linked = request.linked ?? this.isLinked(request.target);
     if (!request.dryRun) this.ensureDirectoryOnce(request.owner);
     else if (!this.fs.existsSync(this.dir)) return { status: 'would-write', path: storedAt, storedAt };
     const result = writeFileSafely(this.fs, {
@@ -169,6 +185,15 @@ export class MemoryStore {
 
   private link(target: string, storedAt: string): void {
     const display = target;
+    const failed = (error: unknown) => new SinkError('WRITE_FAILED', `cannot link ${display} into the memory store (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
+    // Nothing there yet (a first start): symlink() makes the link in place, atomically, and fails
+    // rather than follow or replace anything that appeared meanwhile.
+    try {
+      this.fs.symlinkSync(storedAt, target);
+      return;
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST' && errnoCode(error) !== 'ENOENT') throw failed(error);
+    }
     const directory = path.dirname(target);
     try {
       this.fs.mkdirSync(directory, { recursive: true, mode: 0o755 });
@@ -186,7 +211,7 @@ export class MemoryStore {
       } catch {
         // the symlink itself failed
       }
-      throw new SinkError('WRITE_FAILED', `cannot link ${display} into the memory store (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
+      throw failed(error);
     }
   }
 

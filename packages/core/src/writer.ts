@@ -93,11 +93,27 @@ interface Target {
   readonly display: string;
   /** `locate` found nothing there: no need to open it to read what it holds. */
   readonly absent?: boolean;
+  /** What `lstat` found at the requested path itself (for a followed link: the link). */
+  readonly found?: Stats;
 }
 
 /** Validates `request.path` and returns the absolute path to write (see `allowedLinkDir`). */
 export function resolveTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): string {
   return locate(fs, request).path;
+}
+
+/** `resolveTarget`'s checks and result, and what they found at the requested path. */
+export interface LocatedTarget {
+  /** The absolute path to write: an allowed link's destination, else the requested path. */
+  readonly path: string;
+  /** `lstat` of the requested path itself (our link, when there is one); `undefined` when nothing is there. */
+  readonly found: Stats | undefined;
+}
+
+/** `resolveTarget`, also returning what is at the path, so a caller about to write need not `lstat` it again. */
+export function locateTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): LocatedTarget {
+  const target = locate(fs, request);
+  return { path: target.path, found: target.found };
 }
 
 /**
@@ -177,9 +193,9 @@ function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir
 
   checkDirectories(fs, comfyuiDir, nodePath.dirname(absolute), display);
   const stat = lstatIfExists(fs, absolute, display);
-  if (stat?.isSymbolicLink() === true) return followAllowedLink(fs, absolute, display, request.allowedLinkDir);
+  if (stat?.isSymbolicLink() === true) return { ...followAllowedLink(fs, absolute, display, request.allowedLinkDir), found: stat };
   if (stat !== undefined && !stat.isFile()) throw notAFile(display, stat);
-  return { path: absolute, anchor: root, display, absent: stat === undefined };
+  return { path: absolute, anchor: root, display, absent: stat === undefined, found: stat };
 }
 
 /** The one link we may follow: ours, into `allowedLinkDir`, to a plain file reached without links. */

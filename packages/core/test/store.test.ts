@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 /** The real file system, counting the calls to `method`. */
-function counting(method: 'statfsSync' | 'readdirSync'): { fs: FileSystem; calls: unknown[] } {
+function counting(method: 'statfsSync' | 'readdirSync' | 'symlinkSync' | 'lstatSync'): { fs: FileSystem; calls: unknown[] } {
   const calls: unknown[] = [];
   const real = realFileSystem[method] as (...args: unknown[]) => unknown;
   return { fs: { ...realFileSystem, [method]: (...args: unknown[]) => (calls.push(args[0]), real(...args)) } as FileSystem, calls };
@@ -50,4 +50,64 @@ test('lists the store directory for stale temp files once per run with a sweep r
   for (const node of ['a', 'b', 'c']) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600, sweep });
 
   expect(calls).toEqual([path.join(storeDir, 'store')]);
+});
+
+test('a first write makes the link in place: one symlink call, at the target itself, no temp link', () => {
+  const { fs: countingFs, calls } = counting('symlinkSync');
+  const store = new MemoryStore(countingFs, path.join(storeDir, 'store'), process.getuid!());
+  const target = path.join(base, 'a', '.env');
+
+  store.write({ target, content: 'NODE=a\n', mode: 0o600 });
+
+  expect(calls).toEqual([store.fileFor(target)]);
+  expect(fs.readlinkSync(target)).toBe(store.fileFor(target));
+  expect(fs.readdirSync(path.join(base, 'a'))).toEqual(['.env']);
+});
+
+test('a file already at the target is replaced by the link (renamed over it), leaving no temp link', () => {
+  const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+  const target = path.join(base, 'a', '.env');
+  fs.writeFileSync(target, 'BAKED=1\n');
+
+  store.write({ target, content: 'NODE=a\n', mode: 0o600 });
+
+  expect(fs.lstatSync(target).isSymbolicLink()).toBe(true);
+  expect(fs.readFileSync(target, 'utf8')).toBe('NODE=a\n');
+  expect(fs.readdirSync(path.join(base, 'a'))).toEqual(['.env']);
+});
+
+test("a link to somewhere else at the target is replaced, not followed", () => {
+  const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+  const target = path.join(base, 'a', '.env');
+  const elsewhere = path.join(base, 'b', 'victim');
+  fs.writeFileSync(elsewhere, 'UNTOUCHED\n');
+  fs.symlinkSync(elsewhere, target);
+
+  store.write({ target, content: 'NODE=a\n', mode: 0o600 });
+
+  expect(fs.readlinkSync(target)).toBe(store.fileFor(target));
+  expect(fs.readFileSync(elsewhere, 'utf8')).toBe('UNTOUCHED\n');
+});
+
+test('a target whose directory does not exist yet gets the directory, then the link', () => {
+  const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+  const target = path.join(base, 'a', 'config', '.env');
+
+  store.write({ target, content: 'NODE=a\n', mode: 0o600 });
+
+  expect(fs.readFileSync(target, 'utf8')).toBe('NODE=a\n');
+  expect(fs.readdirSync(path.join(base, 'a', 'config'))).toEqual(['.env']);
+});
+
+test('isOurLink takes the lstat the caller already has instead of asking again', () => {
+  const { fs: countingFs, calls } = counting('lstatSync');
+  const store = new MemoryStore(countingFs, path.join(storeDir, 'store'), process.getuid!());
+  const target = path.join(base, 'a', '.env');
+  store.write({ target, content: 'NODE=a\n', mode: 0o600, linked: false });
+  const found = fs.lstatSync(target);
+  calls.length = 0;
+
+  expect(store.isOurLink(target, found)).toBe(true);
+  expect(store.isOurLink(path.join(base, 'b', '.env'), undefined)).toBe(false);
+  expect(calls).toEqual([]);
 });
