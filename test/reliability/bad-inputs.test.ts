@@ -189,12 +189,12 @@ describe('configuration problems: exit 2, nothing written', () => {
   test('an unreadable --env-file given as --env-file=FILE to the CLI in-process: ENV_FILE_UNREADABLE, exit 2', async () => {
     const plugin = writePlugin(tree.dir, 'sinks', `[${GOOD_SINK}]`);
     let stderr = '';
-    const sink = { isTTY: false, write: (chunk: string) => ((stderr += chunk), true) } as unknown as NodeJS.WritableStream;
+    const sink = { isTTY: false, write: (text: string) => void (stderr += text) };
     const code = await main(['run', '--store', 'disk', '--comfyui-dir', comfyuiDir, '--plugin', plugin, '--project', tree.dir, '--env-file', path.join(tree.dir, 'missing.env')], {
       env: { GOOD_TOKEN: GOOD_VALUE, RUNTIME_ENV_STATE_DIR: path.join(tree.dir, 'state') },
       cwd: tree.dir,
-      stdout: sink as never,
-      stderr: sink as never,
+      stdout: sink,
+      stderr: sink,
       fs: realFileSystem,
       cliDir: tree.dir,
     });

@@ -1,13 +1,13 @@
-import type { Writable } from 'node:stream';
 import type { Environment, FileSystem, Redactor } from '@runtime-env/core';
+import type { Output } from './fd-output';
 
 /** Everything a command may touch of the outside world, handed in by the entry point. */
 export interface CliContext {
   /** The process environment, read once by the entry point. */
   env: Environment;
   cwd: string;
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable;
+  stdout: Output;
+  stderr: Output;
   fs: FileSystem;
   /** The CLI package's directory: discovery starts from the project that installed it. */
   cliDir: string;

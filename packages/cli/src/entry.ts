@@ -2,37 +2,22 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { realFileSystem } from '@runtime-env/core';
+import { fdOutput } from './fd-output';
 import { main } from './main';
-
-// `runtime-env list | head` closes the pipe early: the reader's choice, not a failure of ours.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-}
 
 main(process.argv.slice(2), {
   env: { ...process.env },
   cwd: process.cwd(),
-  stdout: process.stdout,
-  stderr: process.stderr,
+  stdout: fdOutput(1),
+  stderr: fdOutput(2),
   fs: realFileSystem,
   cliDir: path.resolve(__dirname, '..'),
-}).then(exitAfterFlush, (error: unknown) => {
-  process.stderr.write(`runtime-env: internal error: ${error instanceof Error ? error.name : 'unknown'}\n`);
-  exitAfterFlush(70);
+}).then(exit, (error: unknown) => {
+  fdOutput(2).write(`runtime-env: internal error: ${error instanceof Error ? error.name : 'unknown'}\n`);
+  exit(70);
 });
 
-/**
- * process.exit drops whatever a pipe has not taken yet: a `--json` report over 64 KiB piped to `jq`
- * was cut short. An empty write's callback runs once everything written before it is flushed.
- */
-function exitAfterFlush(code: number): void {
-  let pending = 2;
-  const flushed = () => {
-    pending -= 1;
-    if (pending === 0) process.exit(code);
-  };
-  process.stdout.write('', flushed);
-  process.stderr.write('', flushed);
+/** Every write was synchronous; a turn of the event loop lets the logger's last lines reach stderr. */
+function exit(code: number): void {
+  setImmediate(() => process.exit(code));
 }

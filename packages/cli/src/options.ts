@@ -95,7 +95,16 @@ export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContex
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new ConfigError('BAD_OPTION', `RUNTIME_ENV_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${level}')`);
   }
-  return createLogger({ level: level as LogLevel, json: !context.stdout.isTTY, redactor, stream: context.stderr });
+  const { stdout, stderr } = context;
+  return createLogger({
+    level: level as LogLevel,
+    // Read when the first line is logged: a run that logs nothing never asks (and never loads node:tty).
+    get json() {
+      return !stdout.isTTY;
+    },
+    redactor,
+    write: (text) => stderr.write(text),
+  });
 }
 
 export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): LoadedSink[] {

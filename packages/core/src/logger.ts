@@ -1,4 +1,3 @@
-import type { Writable } from 'node:stream';
 import type * as Winston from 'winston';
 import type { Redactor } from './redact';
 
@@ -20,8 +19,11 @@ export interface LoggerOptions {
   json: boolean;
   /** Every finished line passes through it, whatever a caller put in the message or metadata. */
   redactor: Redactor;
-  /** @default process.stderr — stdout is kept for the report. */
-  stream?: Writable;
+  /**
+   * Where finished lines go (each ends with a newline).
+   * @default writing to process.stderr — stdout is kept for the report.
+   */
+  write?: (text: string) => void;
 }
 
 /**
@@ -60,7 +62,15 @@ function createWinstonLogger(options: LoggerOptions): Winston.Logger {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const createWinston = require('winston/lib/winston/create-logger') as typeof Winston.createLogger;
   const StreamTransport = require('winston/lib/winston/transports/stream') as typeof Winston.transports.Stream;
+  const { Writable } = require('node:stream') as typeof import('node:stream');
   /* eslint-enable @typescript-eslint/no-require-imports */
+  const write = options.write ?? ((text: string) => process.stderr.write(text));
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      write(chunk.toString());
+      done();
+    },
+  });
   const format = {
     transform(info: Info) {
       (info as Record<symbol, unknown>)[MESSAGE] = redactor.redact(render({ ...info }));
@@ -71,6 +81,6 @@ function createWinstonLogger(options: LoggerOptions): Winston.Logger {
     level: options.level,
     levels: RANK,
     format,
-    transports: [new StreamTransport({ stream: options.stream ?? process.stderr })],
+    transports: [new StreamTransport({ stream })],
   });
 }

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { SecretSink } from '../../src/contract';
 import { checkSinks } from '../../src/discovery';
 import { realFileSystem } from '../../src/fs';
@@ -27,17 +26,15 @@ export function loaded(...sinks: SecretSink[]) {
   return checkSinks(sinks, 'test');
 }
 
-/** A real winston logger writing into memory; `lines()` waits for the stream to drain. */
+/** A real winston logger writing into memory; `lines()` waits for winston's stream to pass the last line on. */
 export function captureLogger(options: { level?: LogLevel; json?: boolean; redactor?: Redactor } = {}): {
   logger: Logger;
   redactor: Redactor;
   lines(): Promise<string[]>;
 } {
   const redactor = options.redactor ?? new Redactor();
-  const stream = new PassThrough();
   let text = '';
-  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  const logger = createLogger({ level: options.level ?? 'debug', json: options.json ?? false, redactor, stream });
+  const logger = createLogger({ level: options.level ?? 'debug', json: options.json ?? false, redactor, write: (line) => (text += line) });
   return {
     logger,
     redactor,

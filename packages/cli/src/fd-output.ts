@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+
+/** Where the CLI prints: a report on stdout, messages and log lines on stderr. */
+export interface Output {
+  write(text: string): void;
+  /** Whether it is a terminal: text logs there, JSON lines elsewhere. Asked only when a line is logged. */
+  readonly isTTY: boolean;
+}
+
+/**
+ * Writes straight to a file descriptor, synchronously, as Node's own stdout and stderr do for files
+ * and pipes on Linux. Touching `process.stdout` or `process.stderr` loads Node's stream modules: a
+ * tenth of a start-up spent before the first byte is written (README "Performance").
+ *
+ * A reader that closed the pipe (`runtime-env list | head`) is its choice, not an error: the rest
+ * is dropped. A descriptor a parent left non-blocking is waited on when it is full, never skipped.
+ */
+export function fdOutput(fd: number): Output {
+  let closed = false;
+  let tty: boolean | undefined;
+  return {
+    get isTTY() {
+      // node:tty loads node:net; only a run that logs needs to know.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      tty ??= (require('node:tty') as typeof import('node:tty')).isatty(fd);
+      return tty;
+    },
+    write(text: string) {
+      if (closed) return;
+      const bytes = Buffer.from(text, 'utf8');
+      let offset = 0;
+      while (offset < bytes.length) {
+        try {
+          offset += fs.writeSync(fd, bytes, offset);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EPIPE') {
+            closed = true;
+            return;
+          }
+          if (code !== 'EAGAIN') throw error;
+          pause(1);
+        }
+      }
+    },
+  };
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
