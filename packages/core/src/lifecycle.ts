@@ -47,7 +47,7 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
       if (write.strict) throw new SinkError('PREEXISTING_TARGET', `${message} (--strict refuses to overwrite it; remove it from the image)`, { file });
       logger.warn(message, { sink: sink.name, file });
     } else {
-      logger.info(`${file} existed before runtime-env ran; its previous content is kept for clean`, { sink: sink.name, file });
+      logger.debug(`${file} existed before runtime-env ran; its previous content is kept for clean`, { sink: sink.name, file });
     }
   }
 

@@ -116,7 +116,7 @@ export class Runner {
   private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep): SinkReport {
     const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
     const skip = (reason: string) => {
-      this.logger.info(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
+      this.logger.debug(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
       return Object.assign(report, { status: 'skipped', reason });
     };
     if (options.only?.length && !options.only.includes(sink.name)) return skip('not named by --only');
@@ -173,7 +173,9 @@ export class Runner {
           request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
         });
         report.files.push({ path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store });
-        this.logger.info(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });
+        // The report says it too; a log line is for what needs attention. A run that logs nothing also
+        // spares every container start the loading of winston (README "Performance").
+        this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });
       }
       report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
     } catch (caught) {
