@@ -60,11 +60,14 @@ export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
     candidates.push({ plugin: given, dir: path.resolve(options.cwd, given), explicit: true });
   }
 
+  // One require function for every plugin: a module's path is absolute, so where it is required from
+  // changes nothing, and a thousand plugins need not each make their own.
+  const load = createRequire(path.join(options.cwd, 'package.json'));
   for (const { plugin, dir, explicit } of candidates) {
     try {
       const entry = pluginEntry(fs, dir, explicit);
       if (!entry) continue;
-      for (const sink of loadSinks(fs, entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
+      for (const sink of loadSinks(fs, load, entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
     } catch (error) {
       problems.push(error instanceof ConfigError ? error : new ConfigError('PLUGIN_INVALID', `${plugin}: ${String(error)}`, { plugin }));
     }
@@ -106,13 +109,14 @@ function pluginEntry(fs: FileSystem, dir: string, explicit: boolean): { file: st
   return { file: path.resolve(dir, main), version: typeof manifest.version === 'string' ? manifest.version : undefined };
 }
 
-function loadSinks(fs: FileSystem, file: string, plugin: string): SecretSink[] {
-  if (!fs.existsSync(file)) throw new ConfigError('PLUGIN_LOAD_FAILED', `Plugin ${plugin}: its module ${file} is missing (is it built?)`, { plugin });
+function loadSinks(fs: FileSystem, load: NodeJS.Require, file: string, plugin: string): SecretSink[] {
   let exported: unknown;
   try {
     // require() also loads ES modules without top-level await on the Node versions we support.
-    exported = createRequire(file)(file);
+    exported = load(file);
   } catch (error) {
+    // Asked only on failure: require() itself finds out whether the file is there.
+    if (!fs.existsSync(file)) throw new ConfigError('PLUGIN_LOAD_FAILED', `Plugin ${plugin}: its module ${file} is missing (is it built?)`, { plugin });
     const firstLine = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new ConfigError('PLUGIN_LOAD_FAILED', `Plugin ${plugin}: its module failed to load: ${firstLine}`, { plugin, cause: error });
   }

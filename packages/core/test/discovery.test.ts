@@ -140,6 +140,14 @@ describe('discoverSinks problems', () => {
     expect(message).not.toContain('is it built?');
   });
 
+  it("resolves a plugin module's own relative requires from its own directory", () => {
+    const dir = project({
+      'sink-a': { 'package.json': marked('sink-a'), 'index.js': "module.exports = require('./sink.js');", 'sink.js': sinkModule('a') },
+      'sink-b': { 'package.json': marked('sink-b'), 'index.js': "module.exports = require('./sink.js');", 'sink.js': sinkModule('b') },
+    });
+    expect(sinkNames(discoverSinks({ fs, cwd: dir, projectDir: dir }))).toEqual(['a', 'b']);
+  });
+
   it('fails for a package that exports an empty array', () => {
     const dir = project({ 'sink-empty': { 'package.json': marked('sink-empty'), 'index.js': 'module.exports = [];' } });
     expect(thrown(() => discoverSinks({ fs, cwd: dir, projectDir: dir })).message).toBe('Plugin sink-empty exports no sink');
