@@ -2,7 +2,7 @@ import { decodeBase64Strict } from './base64';
 import type { Requirement, SecretSink, VariableSpec } from './contract';
 import { RuntimeEnvError, SinkError } from './errors';
 import type { Redactor } from './redact';
-import type { Sources } from './sources';
+import type { Found, Sources } from './sources';
 
 /** What `plan` and reports say about one key: never its value. */
 export interface VariableReport {
@@ -39,13 +39,20 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
     const line: VariableReport = { key, state: 'missing', secret, required: describeRequirement(spec.required) };
     report.push(line);
     try {
-      const found = spec.template !== undefined ? fillTemplate(spec.template, sources, redactor, secret, line) : lookupFirst(spec.from ?? [key], sources, redactor, secret);
-      const resolved = found ? { value: found.value, state: 'set' as const, source: found.origin } : spec.default !== undefined ? { value: spec.default, state: 'default' as const } : undefined;
-      if (!resolved) continue;
-      const value = finish(key, spec, resolved.value, resolved.state === 'set' ? resolved.source : 'default', secret && resolved.state === 'set' ? redactor : undefined);
-      if (secret && resolved.state === 'set') redactor.add(value);
+      const found =
+        spec.template !== undefined
+          ? fillTemplate(spec.template, sources, redactor, secret, line)
+          : spec.from === undefined
+            ? lookupOne(key, sources, redactor, secret)
+            : lookupFirst(spec.from, sources, redactor, secret);
+      if (found === undefined && spec.default === undefined) continue;
+      const set = found !== undefined;
+      const value = finish(key, spec, set ? found.value : (spec.default as string), set ? found.origin : 'default', secret && set ? redactor : undefined);
+      if (secret && set) redactor.add(value);
       values.set(key, value);
-      Object.assign(line, { state: resolved.state, source: resolved.state === 'set' ? resolved.source : undefined, length: value.length });
+      line.state = set ? 'set' : 'default';
+      line.source = set ? found.origin : undefined;
+      line.length = value.length;
     } catch (error) {
       if (!(error instanceof RuntimeEnvError)) throw error;
       errors.push(error);
@@ -71,24 +78,36 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
   return { entries: [...values], report, errors };
 }
 
-function lookupFirst(names: readonly string[], sources: Sources, redactor: Redactor, secret: boolean) {
+function lookupFirst(names: readonly string[], sources: Sources, redactor: Redactor, secret: boolean): Found | undefined {
   for (const name of names) {
-    const found = sources.lookup(name);
-    if (found) {
-      if (secret) redactor.add(found.value);
-      return found;
-    }
+    const found = lookupOne(name, sources, redactor, secret);
+    if (found) return found;
   }
   return undefined;
 }
 
+function lookupOne(name: string, sources: Sources, redactor: Redactor, secret: boolean): Found | undefined {
+  const found = sources.lookup(name);
+  if (found && secret) redactor.add(found.value);
+  return found;
+}
+
 const TEMPLATE_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /**
  * Fills every `${NAME}` of a template from the sources. An unset reference leaves the whole value
  * unresolved (recorded on the report line, so the runner can warn naming it), never half-filled.
  */
-function fillTemplate(template: string, sources: Sources, redactor: Redactor, secret: boolean, line: VariableReport) {
+function fillTemplate(template: string, sources: Sources, redactor: Redactor, secret: boolean, line: VariableReport): Found | undefined {
+  // `${NAME}` alone (every value of a config_nodes.json) is the variable itself.
+  const whole = WHOLE_REFERENCE.exec(template);
+  if (whole) {
+    const name = whole[1] as string;
+    const found = lookupOne(name, sources, redactor, secret);
+    if (!found) line.unset = [name];
+    return found;
+  }
   const origins: string[] = [];
   const unset: string[] = [];
   const value = template.replace(TEMPLATE_REFERENCE, (_match, name: string) => {
