@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
+import { pathId, randomToken } from './ids';
 import { isAlive } from './pid';
 import { writeAll } from './writer';
 import type { Environment } from './sources';
@@ -59,7 +59,10 @@ interface StateDocument {
   records: StateRecord[];
 }
 
+/** node:crypto is loaded on the first hash: a run that records nothing new never needs it. */
 export function sha256(bytes: Buffer | string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -106,7 +109,7 @@ export function ensurePrivateDirectory(fs: FileSystem, dir: string, uid: number)
     fs.closeSync(fd);
   }
   // A probe: /run exists read-only in some containers.
-  const probe = path.join(dir, `.probe.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const probe = path.join(dir, `.probe.${process.pid}.${randomToken()}`);
   try {
     fs.closeSync(fs.openSync(probe, 'wx', 0o600));
     fs.unlinkSync(probe);
@@ -135,6 +138,8 @@ export class RunState {
   readonly touched: string[] = [];
   /** `touched` as a set: asking the array would make a thousand-sink run quadratic. */
   private readonly touchedSet = new Set<string>();
+  /** Whether the records differ from the state file's: a run that changed nothing rewrites nothing. */
+  private dirty = false;
 
   private constructor(
     private readonly fs: FileSystem,
@@ -199,16 +204,26 @@ export class RunState {
     const previous = this.records.get(record.path)?.previous ?? this.pending.get(record.path);
     this.pending.delete(record.path);
     this.records.set(record.path, previous ? { ...record, previous } : record);
-    if (!this.touchedSet.has(record.path)) {
-      this.touchedSet.add(record.path);
-      this.touched.push(record.path);
+    this.dirty = true;
+    this.touch(record.path);
+  }
+
+  /** A file this run found as an earlier run recorded it and left alone: its record still holds. */
+  keep(target: string): void {
+    this.touch(target);
+  }
+
+  private touch(target: string): void {
+    if (!this.touchedSet.has(target)) {
+      this.touchedSet.add(target);
+      this.touched.push(target);
     }
   }
 
   /** Forgets a record (after `clean` dealt with it) and its backup. */
   forget(target: string): void {
     const backup = this.records.get(target)?.previous?.backup;
-    this.records.delete(target);
+    this.dirty ||= this.records.delete(target);
     if (backup) {
       try {
         this.fs.unlinkSync(backup);
@@ -222,6 +237,7 @@ export class RunState {
   commit(): void {
     const file = path.join(this.dir, STATE_FILE);
     try {
+      if (!this.dirty) return;
       if (this.records.size === 0) {
         try {
           this.fs.unlinkSync(file);
@@ -259,7 +275,7 @@ export class RunState {
     } finally {
       this.fs.closeSync(fd);
     }
-    const backup = path.join(directory, `${sha256(target).slice(0, 24)}.orig`);
+    const backup = path.join(directory, `${pathId(target)}.orig`);
     writePrivate(this.fs, backup, bytes);
     return { backup, sha256: sha256(bytes), mode: `0${(stat.mode & 0o7777).toString(8)}`, uid: stat.uid, gid: stat.gid, merged };
   }
@@ -327,7 +343,7 @@ export function readPrivate(fs: FileSystem, file: string): string | undefined {
 
 /** temp (O_EXCL, 0600) + fsync + rename: the state is either the old one or the new one. */
 export function writePrivate(fs: FileSystem, file: string, content: Buffer | string, mode = 0o600, owner?: { uid: number; gid: number }): void {
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${file}.${process.pid}.${randomToken()}.tmp`;
   let fd: number | undefined;
   try {
     fd = fs.openSync(temp, 'wx', 0o600);

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretSink } from './contract';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
+import { pathId } from './ids';
 import type { Logger } from './logger';
 import { tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
@@ -129,10 +129,9 @@ export class MemoryStore {
     private readonly uid: number,
   ) {}
 
-  /** The store file for a target: a hash of the target's path keeps two targets apart, the name keeps it readable. */
+  /** The store file for a target: an id of the target's path keeps two targets apart, the name keeps it readable. */
   fileFor(target: string): string {
-    const id = createHash('sha256').update(target).digest('hex').slice(0, 16);
-    return path.join(this.dir, `${id}-${path.basename(target)}`);
+    return path.join(this.dir, `${pathId(target)}-${path.basename(target)}`);
   }
 
   /** Whether `target` is a link to its own store file. */

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { errnoCode, SinkError } from './errors';
 import type { FileSystem } from './fs';
+import { randomToken } from './ids';
 import { isAlive } from './pid';
 
 /**
@@ -408,25 +408,7 @@ function tempPrefix(path: string): string {
  * recognises what a killed run left.
  */
 export function tempPathFor(target: string): string {
-  return nodePath.join(nodePath.dirname(target), `${tempPrefix(target)}${process.pid}.${tempToken()}${TEMP_SUFFIX}`);
-}
-
-/** Random bytes drawn in batches: one call into the CSPRNG per 256 temp names rather than one per name. */
-const RANDOM_BATCH = 6 * 256;
-let randomPool = Buffer.alloc(0);
-let randomOffset = 0;
-
-/**
- * 12 random hex digits for a temp file's name, so nobody can plant the next one ahead of us (the
- * O_EXCL create would then fail). Every name gets fresh bytes; they are only fetched in batches.
- */
-function tempToken(): string {
-  if (randomOffset + 6 > randomPool.length) {
-    randomPool = randomBytes(RANDOM_BATCH);
-    randomOffset = 0;
-  }
-  randomOffset += 6;
-  return randomPool.toString('hex', randomOffset - 6, randomOffset);
+  return nodePath.join(nodePath.dirname(target), `${tempPrefix(target)}${process.pid}.${randomToken()}${TEMP_SUFFIX}`);
 }
 
 /** Opens `path`, runs `use`, closes; every failure becomes WRITE_FAILED naming `step`. */
