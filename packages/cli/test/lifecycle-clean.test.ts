@@ -36,6 +36,31 @@ describe('state', () => {
     expect(text).not.toContain(Buffer.from(HF_TOKEN).toString('base64'));
     expect(JSON.parse(text).records[0]).toMatchObject({ sink: 'emprops_custom_nodes', file: 'custom_nodes/emprops_comfy_nodes/.env', mode: '0600', store: 'memory', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
+
+  test('a run that changed nothing leaves the state file as it was, and clean still removes what the first run wrote', () => {
+    run();
+    const first = fs.statSync(at('state/state.json'));
+    const text = fs.readFileSync(at('state/state.json'), 'utf8');
+
+    expect(run().stdout).toMatch(/unchanged .*emprops_comfy_nodes\/\.env/);
+    const second = fs.statSync(at('state/state.json'));
+    expect([second.ino, second.mtimeMs]).toEqual([first.ino, first.mtimeMs]);
+    expect(fs.readFileSync(at('state/state.json'), 'utf8')).toBe(text);
+
+    expect(clean().status).toBe(0);
+    expect(fs.existsSync(at(`${EMPROPS}/.env`))).toBe(false);
+    expect(fs.readFileSync(at(MANAGER_INI), 'utf8')).toBe(USER_INI);
+  });
+
+  test('a run that changed a value records the new bytes', () => {
+    run(['--store', 'disk']);
+    const before = JSON.parse(fs.readFileSync(at('state/state.json'), 'utf8')).records[0].sha256;
+
+    run(['--store', 'disk'], { HF_TOKEN: 'hf_FAKE_clean_lifecycle_token_0003' });
+
+    expect(JSON.parse(fs.readFileSync(at('state/state.json'), 'utf8')).records[0].sha256).not.toBe(before);
+    expect(clean().status).toBe(0);
+  });
 });
 
 describe('runtime-env clean', () => {

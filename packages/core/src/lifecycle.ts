@@ -4,7 +4,7 @@ import { SinkError } from './errors';
 import { mergesExisting } from './formats';
 import type { FileSystem } from './fs';
 import type { Logger } from './logger';
-import { sha256, type RunState } from './state';
+import { sha256, type RunState, type StateRecord } from './state';
 import type { Placement, Store } from './store';
 import { sameIgnoringTimestamp, writeFileSafely, type LocatedTarget, type WriteRequest, type WriteResult } from './writer';
 
@@ -59,19 +59,24 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
       : writeFileSafely(fs, request);
 
   if (state && !dryRun) {
-    // An unchanged file (or one whose mode was only fixed) still holds the previous bytes, not the new render.
-    const onDisk = result.previous !== undefined && sameIgnoringTimestamp(result.previous, request.content) ? result.previous : request.content;
-    state.record({
+    const record = {
       path: write.linkPath,
       file,
       comfyuiDir: request.comfyuiDir,
       sink: sink.name,
-      sha256: sha256(onDisk),
       mode: `0${(request.mode ?? 0o600).toString(8)}`,
       store: placement,
       storedAt: placement === 'memory' ? result.path : undefined,
-      writtenAt: new Date().toISOString(),
-    });
+    };
+    const earlier = state.find(write.linkPath);
+    if (result.status === 'unchanged' && earlier && sameRecord(earlier, record)) {
+      // The bytes the earlier run wrote and hashed are still there: its record holds as it is.
+      state.keep(write.linkPath);
+    } else {
+      // An unchanged file (or one whose mode was only fixed) still holds the previous bytes, not the new render.
+      const onDisk = result.previous !== undefined && sameIgnoringTimestamp(result.previous, request.content) ? result.previous : request.content;
+      state.record({ ...record, sha256: sha256(onDisk), writtenAt: new Date().toISOString() });
+    }
   }
   return { ...result, store: placement };
 }
@@ -83,4 +88,8 @@ function lstatQuietly(fs: FileSystem, target: string): Stats | undefined {
   } catch {
     return undefined;
   }
+}
+
+function sameRecord(earlier: StateRecord, now: Omit<StateRecord, 'sha256' | 'writtenAt' | 'previous'>): boolean {
+  return (Object.keys(now) as (keyof typeof now)[]).every((key) => earlier[key] === now[key]);
 }
