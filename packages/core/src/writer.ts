@@ -217,18 +217,26 @@ function checkDirectories(fs: FileSystem, from: string, to: string, display: str
   for (const directory of directoriesBetween(from, to)) {
     const stat = lstatIfExists(fs, directory, display);
     if (stat === undefined) return; // the rest does not exist yet; ensureDirectories creates it
-    const name = nodePath.relative(from, directory);
-    if (stat.isSymbolicLink()) throw unsafe(display, `its directory ${name} is a symbolic link`);
-    if (!stat.isDirectory()) throw unsafe(display, `${name} is not a directory`);
+    if (stat.isSymbolicLink()) throw unsafe(display, `its directory ${nodePath.relative(from, directory)} is a symbolic link`);
+    if (!stat.isDirectory()) throw unsafe(display, `${nodePath.relative(from, directory)} is not a directory`);
   }
 }
 
 /** The directories strictly below `from` down to and including `to`, outermost first. */
 function directoriesBetween(from: string, to: string): string[] {
-  const relative = nodePath.relative(from, to);
-  if (relative === '') return [];
+  const outer = nodePath.resolve(from);
+  const inner = nodePath.resolve(to);
+  if (inner === outer) return [];
+  // Every caller passes a `to` inside `from`: its directories are prefixes of it, no path arithmetic.
+  if (isInside(outer, inner, false)) {
+    const directories: string[] = [];
+    const start = outer.endsWith(nodePath.sep) ? outer.length : outer.length + 1;
+    for (let end = inner.indexOf(nodePath.sep, start); end !== -1; end = inner.indexOf(nodePath.sep, end + 1)) directories.push(inner.slice(0, end));
+    directories.push(inner);
+    return directories;
+  }
   let current = from;
-  return relative.split(nodePath.sep).map((part) => (current = nodePath.join(current, part)));
+  return nodePath.relative(from, to).split(nodePath.sep).map((part) => (current = nodePath.join(current, part)));
 }
 
 /** Creates the missing directories between the anchor and the target, each without following a link. */
@@ -442,13 +450,18 @@ function lstatIfExists(fs: FileSystem, path: string, display: string): Stats | u
 
 /** `inner` is `outer` itself (when allowed) or below it, compared on normalised absolute paths. */
 function isInside(outer: string, inner: string, allowEqual: boolean): boolean {
-  const relative = nodePath.relative(outer, inner);
-  if (relative === '') return allowEqual;
-  return relative !== '..' && !relative.startsWith(`..${nodePath.sep}`) && !nodePath.isAbsolute(relative);
+  const base = nodePath.resolve(outer);
+  const path = nodePath.resolve(inner);
+  if (path === base) return allowEqual;
+  return path.startsWith(base.endsWith(nodePath.sep) ? base : base + nodePath.sep);
 }
 
+/** `path.relative(comfyuiDir, absolute)`, without its general case for the usual path below the root. */
 function displayPath(comfyuiDir: string, absolute: string): string {
-  return nodePath.relative(comfyuiDir, absolute);
+  const base = nodePath.resolve(comfyuiDir);
+  const path = nodePath.resolve(absolute);
+  const prefix = base.endsWith(nodePath.sep) ? base : base + nodePath.sep;
+  return path.startsWith(prefix) ? path.slice(prefix.length) : nodePath.relative(base, path);
 }
 
 function unsafe(display: string, why: string): SinkError {
