@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const common = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, logLevel: 'warning', tsconfig: join(root, 'tsconfig.json') };
@@ -84,8 +84,11 @@ function trainCodeCache() {
   const work = mkdtempSync(join(tmpdir(), 'runtime-env-train-'));
   const store = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/runtime-env-train-') : undefined;
   try {
-    // The committed tree, not links `pnpm demo` left there into its own store.
-    cpSync(join(demo, 'ComfyUI'), join(work, 'ComfyUI'), { recursive: true, filter: (file) => !lstatSync(file).isSymbolicLink() });
+    // The demo's own files, not what `pnpm demo` wrote there (dotfiles, user/, links into its store):
+    // a file found already there would make the training run warn, and cache winston for every start.
+    const demoTree = join(demo, 'ComfyUI');
+    const own = (file) => !lstatSync(file).isSymbolicLink() && !basename(file).startsWith('.') && file !== join(demoTree, 'user');
+    cpSync(demoTree, join(work, 'ComfyUI'), { recursive: true, filter: own });
     const args = ['run', '--comfyui-dir', join(work, 'ComfyUI'), '--env-file', join(demo, '.env.demo'), '--override', '--state-dir', join(work, 'state')];
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(store ? { RUNTIME_ENV_STORE_DIR: store } : { RUNTIME_ENV_STORE: 'disk' }) };
     // `--` then a stand-in for the script path, so the CLI finds its arguments at argv[2] as under the bin.
