@@ -28,6 +28,11 @@ export interface TargetWrite {
   strict?: boolean;
   /** `locateTarget(request)`, when the caller has just run it: its `lstat` of the target is not repeated. */
   located?: LocatedTarget;
+  /**
+   * The caller settles the memory store's links (`MemoryStore.settleLinks`) before it reports: the link
+   * may then be made on a helper thread, and the write is recorded once the link exists.
+   */
+  deferLink?: boolean;
 }
 
 /**
@@ -55,30 +60,39 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
   const result =
     placement === 'memory' && store?.memory
-      ? store.memory.write({ target: write.linkPath, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked })
+      ? store.memory.write({ target: write.linkPath, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink })
       : writeFileSafely(fs, request);
 
   if (state && !dryRun) {
-    const record = {
-      path: write.linkPath,
-      file,
-      comfyuiDir: request.comfyuiDir,
-      sink: sink.name,
-      mode: `0${(request.mode ?? 0o600).toString(8)}`,
-      store: placement,
-      storedAt: placement === 'memory' ? result.path : undefined,
-    };
-    const earlier = state.find(write.linkPath);
-    if (result.status === 'unchanged' && earlier && sameRecord(earlier, record)) {
-      // The bytes the earlier run wrote and hashed are still there: its record holds as it is.
-      state.keep(write.linkPath);
-    } else {
-      // An unchanged file (or one whose mode was only fixed) still holds the previous bytes, not the new render.
-      const onDisk = result.previous !== undefined && sameIgnoringTimestamp(result.previous, request.content) ? result.previous : request.content;
-      state.record({ ...record, sha256: sha256(onDisk), writtenAt: new Date().toISOString() });
-    }
+    const recordIt = () => recordWrite(state, write, result, placement);
+    // A deferred link is recorded once it exists: a failed one must leave the state as it was.
+    if ('linkPending' in result && result.linkPending === true) store?.memory?.afterLink(write.linkPath, recordIt);
+    else recordIt();
   }
   return { ...result, store: placement };
+}
+
+/** Records a write in the state; an unchanged file whose earlier record still holds keeps that record. */
+function recordWrite(state: RunState, write: TargetWrite, result: WriteResult, placement: Placement): void {
+  const { request, file, sink } = write;
+  const record = {
+    path: write.linkPath,
+    file,
+    comfyuiDir: request.comfyuiDir,
+    sink: sink.name,
+    mode: `0${(request.mode ?? 0o600).toString(8)}`,
+    store: placement,
+    storedAt: placement === 'memory' ? result.path : undefined,
+  };
+  const earlier = state.find(write.linkPath);
+  if (result.status === 'unchanged' && earlier && sameRecord(earlier, record)) {
+    // The bytes the earlier run wrote and hashed are still there: its record holds as it is.
+    state.keep(write.linkPath);
+  } else {
+    // An unchanged file (or one whose mode was only fixed) still holds the previous bytes, not the new render.
+    const onDisk = result.previous !== undefined && sameIgnoringTimestamp(result.previous, request.content) ? result.previous : request.content;
+    state.record({ ...record, sha256: sha256(onDisk), writtenAt: new Date().toISOString() });
+  }
 }
 
 /** What is at `target` now; `undefined` when nothing is, or it cannot be looked at (the write then says why). */

@@ -67,6 +67,9 @@ export interface SinkReport {
   errors: ErrorReport[];
 }
 
+/** Files whose memory-store link is being made on the helper thread, by target: their sink's report and entry. */
+type DeferredLinks = Map<string, { report: SinkReport; file: FileReport }>;
+
 export interface RunReport {
   comfyuiDir: string;
   dryRun: boolean;
@@ -105,7 +108,9 @@ export class Runner {
       if (!sinks.some((loaded) => loaded.sink.name === name)) this.logger.warn(`--only/--skip names '${name}', which is not an installed sink`);
     }
     const sweep = createTempSweep();
-    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep));
+    const links: DeferredLinks = new Map();
+    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep, links));
+    this.settleLinks(options, links);
     const counts: Record<SinkStatus, number> = { written: 0, unchanged: 0, 'would-write': 0, skipped: 0, failed: 0 };
     for (const report of reports) counts[report.status] += 1;
     const internal = reports.some((report) => report.errors.some((error) => error.code === 'INTERNAL_ERROR'));
@@ -113,7 +118,7 @@ export class Runner {
     return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts };
   }
 
-  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep): SinkReport {
+  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks): SinkReport {
     const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
     const skip = (reason: string) => {
       this.logger.debug(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
@@ -144,15 +149,17 @@ export class Runner {
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
       const seen = new Set<string>();
       for (const nodeDir of nodeDirs) {
-        const target = this.targetFor(sink, nodeDir, options.comfyuiDir);
+        const target = this.targetFor(sink, nodeDir, options.comfyuiDir, () => this.settleLinks(options, links));
         const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
         const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
+        // The target itself, not where our memory-store link leads.
+        const linkPath = path.resolve(root, target.path);
+        // Another sink's link to the same file may still be on its way: look at the file once it is there.
+        if (links.has(linkPath)) this.settleLinks(options, links);
         const located = locateTarget(this.fs, request);
         const absolute = located.path;
         if (seen.has(absolute)) continue;
         seen.add(absolute);
-        // The target itself, not where our memory-store link leads.
-        const linkPath = path.resolve(root, target.path);
         const file = path.relative(options.comfyuiDir, linkPath);
         let content: string;
         try {
@@ -170,18 +177,25 @@ export class Runner {
           file,
           strict: options.strict,
           located,
+          deferLink: true,
           request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
         });
-        report.files.push({ path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store });
+        const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store };
+        report.files.push(entry);
+        if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
         // The report says it too; a log line is for what needs attention. A run that logs nothing also
         // spares every container start the loading of winston (README "Performance").
         this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });
       }
-      report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
+      // A deferred link of this sink that failed while its file() function waited for it has failed it already.
+      if (report.status !== 'failed') {
+        report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
+      }
     } catch (caught) {
       report.status = 'failed';
-      report.errors = (Array.isArray(caught) ? caught : [caught]).map((error) => this.describe(error));
-      for (const error of report.errors) this.logger.error(`${sink.name} failed: ${error.message}`, { sink: sink.name, code: error.code, variable: error.variable, file: error.file });
+      const errors = (Array.isArray(caught) ? caught : [caught]).map((error) => this.describe(error));
+      report.errors.push(...errors);
+      for (const error of errors) this.logger.error(`${sink.name} failed: ${error.message}`, { sink: sink.name, code: error.code, variable: error.variable, file: error.file });
     }
     return report;
   }
@@ -205,13 +219,37 @@ export class Runner {
     return dirs;
   }
 
-  /** `chooseTarget` with a context that reads only inside the ComfyUI tree, never through a link. */
-  private targetFor(sink: SecretSink, nodeDir: string, comfyuiDir: string): TargetChoice {
+  /**
+   * Waits for the memory store's deferred links (`MemoryStore.settleLinks`). A link that could not be
+   * made fails its sink with the error an inline link would have thrown; its file leaves the report.
+   */
+  private settleLinks(options: RunOptions, links: DeferredLinks): void {
+    const memory = options.lifecycle?.store?.memory;
+    if (!memory || links.size === 0) return;
+    for (const { target, error } of memory.settleLinks()) {
+      const entry = links.get(target);
+      if (!entry) continue;
+      const { report, file } = entry;
+      report.files = report.files.filter((other) => other !== file);
+      report.status = 'failed';
+      const described = this.describe(error);
+      report.errors.push(described);
+      this.logger.error(`${report.name} failed: ${described.message}`, { sink: report.name, code: described.code, variable: described.variable, file: described.file });
+    }
+    links.clear();
+  }
+
+  /**
+   * `chooseTarget` with a context that reads only inside the ComfyUI tree, never through a link.
+   * @param settle called before the sink's file() function looks at a file: a deferred link may lead there
+   */
+  private targetFor(sink: SecretSink, nodeDir: string, comfyuiDir: string, settle: () => void): TargetChoice {
     const fs = this.fs;
     const context: TargetContext = {
       comfyuiDir,
       nodeDir,
       readText(relative) {
+        settle();
         try {
           return readExisting(fs, resolveTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative }), comfyuiDir);
         } catch {
@@ -219,6 +257,7 @@ export class Runner {
         }
       },
       exists(relative) {
+        settle();
         const absolute = path.resolve(comfyuiDir, relative);
         if (path.relative(comfyuiDir, absolute).startsWith('..')) return false;
         try {

@@ -2,7 +2,8 @@ import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretSink } from './contract';
 import { ConfigError, SinkError, errnoCode } from './errors';
-import type { FileSystem } from './fs';
+import { realFileSystem, type FileSystem } from './fs';
+import { Linker } from './linker';
 import { pathId } from './ids';
 import type { Logger } from './logger';
 import { tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
@@ -115,12 +116,31 @@ export interface MemoryWriteRequest {
   readonly sweep?: TempSweep;
   /** `isLinked(target)`, when the caller has just asked it. */
   readonly linked?: boolean;
+  /**
+   * The caller can wait for the link: it may then be made on a helper thread (`Linker`), the result
+   * says `linkPending`, and `settleLinks` says how it went. Absent: the link exists when `write` returns.
+   */
+  readonly deferLink?: boolean;
 }
+
+/** A deferred link that could not be made: its target, and the error an inline link would have thrown. */
+export interface LinkFailure {
+  readonly target: string;
+  readonly error: SinkError;
+}
+
+/** Links a run makes inline before it hands them to a helper thread (`Linker`): a thread costs more than a few links. */
+const INLINE_LINKS = 16;
 
 /** Files in a 0700 directory on tmpfs, each reached from its target through a symlink. */
 export class MemoryStore {
   /** The owner `ensureDirectory` last checked the directory for (`-` for none), so a run checks it once. */
   private checkedFor: string | undefined;
+  /** Links made so far; the first `INLINE_LINKS` are made inline, so a small run never starts a thread. */
+  private linksMade = 0;
+  private linker: Linker | undefined;
+  /** Deferred links by target, with what to do once each exists. */
+  private readonly deferred = new Map<string, { after: Array<() => void> }>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -161,7 +181,7 @@ export class MemoryStore {
    * Writes the content into the store (atomically, through the safe writer) and points the target at
    * it with a link renamed into place, so a reader sees the old file or the link, never neither.
    */
-  write(request: MemoryWriteRequest): WriteResult & { storedAt: string } {
+  write(request: MemoryWriteRequest): WriteResult & { storedAt: string; linkPending?: boolean } {
     const storedAt = this.fileFor(request.target);
     const linked = request.linked ?? this.isLinked(request.target);
     if (!request.dryRun) this.ensureDirectoryOnce(request.owner);
@@ -178,20 +198,66 @@ export class MemoryStore {
     });
     if (linked) return { ...result, storedAt };
     if (request.dryRun) return { ...result, status: 'would-write', storedAt };
+    this.linksMade += 1;
+    // The helper thread calls Node's own fs: it stands in for the real file system only.
+    if (request.deferLink === true && this.fs === realFileSystem && this.linksMade > INLINE_LINKS) {
+      this.linker ??= Linker.start();
+      if (this.linker) {
+        this.linker.link(storedAt, request.target);
+        this.deferred.set(request.target, { after: [] });
+        return { ...result, status: 'written', storedAt, linkPending: true };
+      }
+    }
     this.link(request.target, storedAt);
     return { ...result, status: 'written', storedAt };
   }
 
-  private link(target: string, storedAt: string): void {
+  /** Runs `then` once the deferred link to `target` exists (right away when none is pending). */
+  afterLink(target: string, then: () => void): void {
+    const entry = this.deferred.get(target);
+    if (entry) entry.after.push(then);
+    else then();
+  }
+
+  /**
+   * Waits for every deferred link. One that found something at its target (or no directory) is made
+   * here as an inline link would be (mkdir, temp link, rename); one that failed otherwise is returned
+   * with the error `write` would have thrown, and its `afterLink` steps are not run.
+   */
+  settleLinks(): LinkFailure[] {
+    const linker = this.linker;
+    this.linker = undefined;
+    if (!linker) return [];
+    const failures: LinkFailure[] = [];
+    for (const { storedAt, target, code } of linker.settle()) {
+      const entry = this.deferred.get(target);
+      this.deferred.delete(target);
+      try {
+        if (code !== undefined) this.link(target, storedAt, code);
+      } catch (error) {
+        failures.push({ target, error: error as SinkError });
+        continue;
+      }
+      for (const then of entry?.after ?? []) then();
+    }
+    return failures;
+  }
+
+  /** @param tried the errno code of a `symlink(storedAt, target)` already tried (by the helper thread) */
+  private link(target: string, storedAt: string, tried?: string): void {
     const display = target;
     const failed = (error: unknown) => new SinkError('WRITE_FAILED', `cannot link ${display} into the memory store (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
     // Nothing there yet (a first start): symlink() makes the link in place, atomically, and fails
     // rather than follow or replace anything that appeared meanwhile.
-    try {
-      this.fs.symlinkSync(storedAt, target);
-      return;
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST' && errnoCode(error) !== 'ENOENT') throw failed(error);
+    if (tried === undefined || tried === 'UNKNOWN') {
+      try {
+        this.fs.symlinkSync(storedAt, target);
+        return;
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST' && errnoCode(error) !== 'ENOENT') throw failed(error);
+      }
+    } else if (tried !== 'EEXIST' && tried !== 'ENOENT') {
+      throw failed(Object.assign(new Error(`symlink failed (${tried})`), { code: tried }));
     }
     const directory = path.dirname(target);
     try {

@@ -111,3 +111,70 @@ test('isOurLink takes the lstat the caller already has instead of asking again',
   expect(store.isOurLink(path.join(base, 'b', '.env'), undefined)).toBe(false);
   expect(calls).toEqual([]);
 });
+
+describe('links deferred to a helper thread', () => {
+  const nodes = Array.from({ length: 24 }, (_, i) => `n${String(i).padStart(2, '0')}`);
+  beforeEach(() => {
+    for (const node of nodes) fs.mkdirSync(path.join(base, node));
+  });
+
+  test('a run of many links makes the first ones inline and the rest on the thread; once settled, every target links to its store file', () => {
+    const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+    const pending: string[] = [];
+    const recorded: string[] = [];
+    for (const node of nodes) {
+      const target = path.join(base, node, '.env');
+      const result = store.write({ target, content: `NODE=${node}\n`, mode: 0o600, deferLink: true });
+      if (result.linkPending) pending.push(node);
+      store.afterLink(target, () => recorded.push(node));
+    }
+
+    expect(pending).toEqual(nodes.slice(16));
+    expect(recorded).toEqual(nodes.slice(0, 16));
+    expect(store.settleLinks()).toEqual([]);
+    expect(recorded).toEqual(nodes);
+    for (const node of nodes) {
+      const target = path.join(base, node, '.env');
+      expect(fs.readlinkSync(target)).toBe(store.fileFor(target));
+      expect(fs.readFileSync(target, 'utf8')).toBe(`NODE=${node}\n`);
+    }
+  });
+
+  test('a deferred link that finds a file at its target replaces it as an inline link does, leaving no temp link', () => {
+    const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+    const baked = path.join(base, nodes[20]!, '.env');
+    fs.writeFileSync(baked, 'BAKED=1\n');
+    for (const node of nodes) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600, deferLink: true });
+
+    expect(store.settleLinks()).toEqual([]);
+    expect(fs.readlinkSync(baked)).toBe(store.fileFor(baked));
+    expect(fs.readdirSync(path.dirname(baked))).toEqual(['.env']);
+  });
+
+  test('a deferred link that cannot be made comes back with the error an inline link throws, and what waited for it does not run', () => {
+    const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+    const recorded: string[] = [];
+    fs.writeFileSync(path.join(base, 'a-file'), 'x');
+    const impossible = path.join(base, 'a-file', '.env');
+    for (const node of nodes.slice(0, 17)) store.write({ target: path.join(base, node, '.env'), content: 'X=1\n', mode: 0o600, deferLink: true });
+    expect(store.write({ target: impossible, content: 'X=1\n', mode: 0o600, deferLink: true }).linkPending).toBe(true);
+    store.afterLink(impossible, () => recorded.push('impossible'));
+
+    const failures = store.settleLinks();
+
+    expect(failures.map(({ target, error }) => [target, error.code, error.message])).toEqual([[impossible, 'WRITE_FAILED', `cannot link ${impossible} into the memory store (ENOTDIR)`]]);
+    expect(recorded).toEqual([]);
+  });
+
+  test('without deferLink, or on another file system than the real one, every link exists when write returns', () => {
+    const { fs: countingFs } = counting('symlinkSync');
+    for (const [fileSystem, deferLink] of [[realFileSystem, false], [countingFs, true]] as const) {
+      const store = new MemoryStore(fileSystem, fs.mkdtempSync(path.join(storeDir, 'store-')), process.getuid!());
+      for (const node of nodes) {
+        const target = path.join(base, node, `.env-${String(deferLink)}`);
+        expect(store.write({ target, content: 'X=1\n', mode: 0o600, deferLink }).linkPending).toBeUndefined();
+        expect(fs.readlinkSync(target)).toBe(store.fileFor(target));
+      }
+    }
+  });
+});
