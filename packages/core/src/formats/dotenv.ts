@@ -155,13 +155,15 @@ function quickRender(request: RenderRequest, readers: readonly DotenvReader[]): 
   return text;
 }
 
-/** The first reader (and key) that does not read `text` back as exactly `entries`, or `undefined`. */
+/**
+ * The first reader (and key) that does not read `text` back as exactly `entries`, or `undefined`.
+ * The keys are distinct (`renderDotenv` checks that first), so a reader must find exactly as many.
+ */
 function readsExactly(text: string, entries: RenderRequest['entries'], readers: readonly DotenvReader[]): { reader: DotenvReader; key: string } | undefined {
-  const size = new Set(entries.map(([key]) => key)).size;
   for (const reader of readers) {
     const read = READ_VARIABLES[reader](text);
-    const wrong = entries.find(([key, value]) => read.get(key) !== value);
-    if (wrong || read.size !== size) return { reader, key: wrong?.[0] ?? '(file)' };
+    for (const [key, value] of entries) if (read.get(key) !== value) return { reader, key };
+    if (read.size !== entries.length) return { reader, key: '(file)' };
   }
   return undefined;
 }
