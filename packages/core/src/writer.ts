@@ -180,18 +180,21 @@ function withoutTimestamp(text: string): string {
 function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): Target {
   const { root, comfyuiDir, path } = request;
   const shown = path.includes('\0') ? JSON.stringify(path) : path;
-  if (!nodePath.isAbsolute(comfyuiDir) || !nodePath.isAbsolute(root) || !isInside(comfyuiDir, root, true)) {
+  // Resolved once here; below, containment is a prefix test on these.
+  const base = nodePath.resolve(comfyuiDir);
+  const rootDir = nodePath.resolve(root);
+  if (!nodePath.isAbsolute(comfyuiDir) || !nodePath.isAbsolute(root) || !isBelow(base, rootDir, true)) {
     throw unsafe(shown, `the write root ${root} is not an absolute directory inside the ComfyUI directory ${comfyuiDir}`);
   }
   if (nodePath.isAbsolute(path)) throw unsafe(shown, 'the path must be relative to the node directory, not absolute');
   if (path === '' || path.includes('\0')) throw unsafe(shown, 'the path is empty or contains a NUL byte');
 
-  const absolute = nodePath.resolve(root, path);
-  const display = displayPath(comfyuiDir, absolute);
-  if (!isInside(root, absolute, false)) throw unsafe(display, `the path ${path} leaves ${displayPath(comfyuiDir, root) || '.'}`);
+  const absolute = nodePath.resolve(rootDir, path);
+  const display = relativeBelow(base, absolute);
+  if (!isBelow(rootDir, absolute, false)) throw unsafe(display, `the path ${path} leaves ${relativeBelow(base, rootDir) || '.'}`);
   if (/[\\/]$/.test(path)) throw new SinkError('NOT_A_FILE', `${display} names a directory, not a file`, { file: display });
 
-  checkDirectories(fs, comfyuiDir, nodePath.dirname(absolute), display);
+  checkDirectories(fs, base, nodePath.dirname(absolute), display);
   const stat = lstatIfExists(fs, absolute, display);
   if (stat?.isSymbolicLink() === true) return { ...followAllowedLink(fs, absolute, display, request.allowedLinkDir), found: stat };
   if (stat !== undefined && !stat.isFile()) throw notAFile(display, stat);
@@ -228,7 +231,7 @@ function directoriesBetween(from: string, to: string): string[] {
   const inner = nodePath.resolve(to);
   if (inner === outer) return [];
   // Every caller passes a `to` inside `from`: its directories are prefixes of it, no path arithmetic.
-  if (isInside(outer, inner, false)) {
+  if (isBelow(outer, inner, false)) {
     const directories: string[] = [];
     const start = outer.endsWith(nodePath.sep) ? outer.length : outer.length + 1;
     for (let end = inner.indexOf(nodePath.sep, start); end !== -1; end = inner.indexOf(nodePath.sep, end + 1)) directories.push(inner.slice(0, end));
@@ -450,16 +453,21 @@ function lstatIfExists(fs: FileSystem, path: string, display: string): Stats | u
 
 /** `inner` is `outer` itself (when allowed) or below it, compared on normalised absolute paths. */
 function isInside(outer: string, inner: string, allowEqual: boolean): boolean {
-  const base = nodePath.resolve(outer);
-  const path = nodePath.resolve(inner);
+  return isBelow(nodePath.resolve(outer), nodePath.resolve(inner), allowEqual);
+}
+
+/** `isInside` for paths already resolved (absolute, normalised). */
+function isBelow(base: string, path: string, allowEqual: boolean): boolean {
   if (path === base) return allowEqual;
   return path.startsWith(base.endsWith(nodePath.sep) ? base : base + nodePath.sep);
 }
 
-/** `path.relative(comfyuiDir, absolute)`, without its general case for the usual path below the root. */
 function displayPath(comfyuiDir: string, absolute: string): string {
-  const base = nodePath.resolve(comfyuiDir);
-  const path = nodePath.resolve(absolute);
+  return relativeBelow(nodePath.resolve(comfyuiDir), nodePath.resolve(absolute));
+}
+
+/** `path.relative(base, path)` for resolved paths, without its general case for the usual path below the base. */
+function relativeBelow(base: string, path: string): string {
   const prefix = base.endsWith(nodePath.sep) ? base : base + nodePath.sep;
   return path.startsWith(prefix) ? path.slice(prefix.length) : nodePath.relative(base, path);
 }
