@@ -156,7 +156,8 @@ export class Runner {
         const linkPath = path.resolve(root, target.path);
         // Another sink's link to the same file may still be on its way: look at the file once it is there.
         if (links.has(linkPath)) this.settleLinks(options, links);
-        const located = locateTarget(this.fs, request);
+        // installedNodeDirs has just found the node directory a real directory.
+        const located = locateTarget(this.fs, request, nodeDir);
         const absolute = located.path;
         if (seen.has(absolute)) continue;
         seen.add(absolute);

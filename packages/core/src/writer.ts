@@ -110,9 +110,13 @@ export interface LocatedTarget {
   readonly found: Stats | undefined;
 }
 
-/** `resolveTarget`, also returning what is at the path, so a caller about to write need not `lstat` it again. */
-export function locateTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): LocatedTarget {
-  const target = locate(fs, request);
+/**
+ * `resolveTarget`, also returning what is at the path, so a caller about to write need not `lstat` it again.
+ * @param checked a directory on the way that the caller has just `lstat`ed and found a real directory,
+ * not a link (the runner's installed-node check): it is not asked again
+ */
+export function locateTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>, checked?: string): LocatedTarget {
+  const target = locate(fs, request, checked);
   return { path: target.path, found: target.found };
 }
 
@@ -177,7 +181,7 @@ function withoutTimestamp(text: string): string {
   return text.replace(HEADER_TIMESTAMP, '$1');
 }
 
-function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): Target {
+function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>, checked?: string): Target {
   const { root, comfyuiDir, path } = request;
   const shown = path.includes('\0') ? JSON.stringify(path) : path;
   // Resolved once here; below, containment is a prefix test on these.
@@ -194,7 +198,7 @@ function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir
   if (!isBelow(rootDir, absolute, false)) throw unsafe(display, `the path ${path} leaves ${relativeBelow(base, rootDir) || '.'}`);
   if (/[\\/]$/.test(path)) throw new SinkError('NOT_A_FILE', `${display} names a directory, not a file`, { file: display });
 
-  checkDirectories(fs, base, nodePath.dirname(absolute), display);
+  checkDirectories(fs, base, nodePath.dirname(absolute), display, checked);
   const stat = lstatIfExists(fs, absolute, display);
   if (stat?.isSymbolicLink() === true) return { ...followAllowedLink(fs, absolute, display, request.allowedLinkDir), found: stat };
   if (stat !== undefined && !stat.isFile()) throw notAFile(display, stat);
@@ -216,8 +220,9 @@ function followAllowedLink(fs: FileSystem, link: string, display: string, allowe
 }
 
 /** Every existing directory below `from` down to `to` must be a real directory, not a link. */
-function checkDirectories(fs: FileSystem, from: string, to: string, display: string): void {
+function checkDirectories(fs: FileSystem, from: string, to: string, display: string, checked?: string): void {
   for (const directory of directoriesBetween(from, to)) {
+    if (directory === checked) continue;
     const stat = lstatIfExists(fs, directory, display);
     if (stat === undefined) return; // the rest does not exist yet; ensureDirectories creates it
     if (stat.isSymbolicLink()) throw unsafe(display, `its directory ${nodePath.relative(from, directory)} is a symbolic link`);

@@ -259,3 +259,19 @@ describe('Runner', () => {
     expect(run().sinks.map((entry) => entry.name)).toEqual(['zz-first', 'aa-second']);
   });
 });
+
+describe('Runner path checks', () => {
+  it("does not lstat the node directory again in the runner's path check, right after the installed-node check", () => {
+    const comfyuiDir = testdir({ 'custom_nodes/other_node/': '' });
+    const nodeDir = path.join(comfyuiDir, 'custom_nodes/other_node');
+    const asked: string[] = [];
+    const counting = { ...fs, lstatSync: ((file: string, options?: fs.StatSyncOptions) => (asked.push(file), fs.lstatSync(file, options))) as typeof fs.lstatSync };
+    const capture = captureLogger();
+    const container = createContainer({ env: { OPENAI_API_KEY: CANARY }, cwd: comfyuiDir, sinks: loaded(other), logger: capture.logger, redactor: capture.redactor, fs: counting });
+
+    expect(container.resolve(Runner).run({ comfyuiDir }).counts.written).toBe(1);
+    // Once by the installed-node check, once by the safe writer's own check of a disk write.
+    expect(asked.filter((file) => file === nodeDir)).toHaveLength(2);
+    expect(asked).toContain(path.join(comfyuiDir, 'custom_nodes'));
+  });
+});
