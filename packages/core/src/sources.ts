@@ -119,7 +119,12 @@ function mergeLayers(options: SourceOptions): Map<string, string> {
       throw new ConfigError('ENV_FILE_UNREADABLE', `cannot read --env-file ${file} (${errnoCode(error) ?? 'error'})`, { file, cause: error });
     }
     // Empty counts as unset here too, so a later file's `KEY=` does not hide an earlier file's value.
-    for (const [name, value] of Object.entries(parseDotenv(text))) if (value !== '') fromFiles.set(name, value);
+    const parsed = parseDotenv(text);
+    // for-in rather than Object.entries: no [name, value] array per line of a 20,000-line file.
+    for (const name in parsed) {
+      const value = parsed[name];
+      if (Object.hasOwn(parsed, name) && value !== undefined && value !== '') fromFiles.set(name, value);
+    }
   }
   // Empty counts as unset, so an empty platform variable does not hide an env file's value. The lower
   // layer's names come first (audit lists them in this order).
