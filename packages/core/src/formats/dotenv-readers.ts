@@ -27,6 +27,12 @@ const py = {
   endOfLine: sticky(`[${PY_INLINE_SPACE}]*(?:\\r\\n|\\n|\\r|$)`),
   restOfLine: sticky(`[^\\r\\n]*(?:\\r|\\n|\\r\\n)?`),
   inlineComment: new RegExp(`[${PY_SPACE}]+#[^]*`, 'u'),
+  /**
+   * `NAME=value` and its line end, where the name is an identifier and the value plain characters: the
+   * rules above read such a line as exactly that name and value, so it is read in one match (most lines
+   * runtime-env writes). Anything else takes the rules one by one.
+   */
+  plainLine: /([A-Za-z_][A-Za-z0-9_]*)=([\w@%+=:,./-]*)\n/y,
 };
 const PY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
@@ -79,6 +85,13 @@ export const readPythonDotenv: ReadVariables = (text) => {
   const reader = new PyReader(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
   const values = new Map<string, string | undefined>();
   while (reader.position < reader.text.length) {
+    py.plainLine.lastIndex = reader.position;
+    const plain = py.plainLine.exec(reader.text);
+    if (plain) {
+      values.set(plain[1] as string, plain[2] as string);
+      reader.position = py.plainLine.lastIndex;
+      continue;
+    }
     try {
       reader.skip(py.multilineWhitespace);
       if (reader.position >= reader.text.length) break;
