@@ -50,6 +50,11 @@ describe('sinksFromConfigNodes', () => {
     expect((caught as Error).message.startsWith(FILE)).toBe(true);
   });
 
+  test('a variable named __proto__ is a variable like any other, not the object\'s prototype', () => {
+    const [sink] = parse({ custom_nodes: [{ name: 'odd_node', env: JSON.parse('{"__proto__": "x", "B": "y"}') as Record<string, string> }] });
+    expect(Object.keys(sink!.variables)).toEqual(['__proto__', 'B']);
+  });
+
   test('bad JSON is reported by place, never by quoting the text (which may hold a literal secret)', () => {
     expect(() => sinksFromConfigNodes('{"custom_nodes": [{"name": "x", "env": {"K": sk_FAKE_literal}}]}', FILE)).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('sk_FAKE_literal') }),
