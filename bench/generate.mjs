@@ -1,6 +1,6 @@
 // Generated trees for the scale benchmark: N custom nodes, each with a sink of 20 variables, declared
 // both as N plugin packages of a project (so discovery is measured) and as one config_nodes.json.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const VARIABLES_PER_SINK = 20;
@@ -60,7 +60,21 @@ export function generateTree(dir, count) {
   };
 }
 
-/** Removes what a run wrote, so every measured run is a container's first start (write + fsync). */
-export function resetWrites(comfyuiDir, count) {
-  for (let i = 0; i < count; i += 1) rmSync(join(comfyuiDir, 'custom_nodes', nodeName(i), '.env'), { force: true });
+/**
+ * Moves what a run wrote out of the tree, so every measured run is a container's first start. Moved,
+ * not deleted: ext4 without a journal (this VM's root) passes over recently freed inodes when it makes
+ * new ones, so deleting a thousand links before each run made the next run's links slower and slower
+ * (perf: most of a symlink's time in ext4's recently_deleted). A first start on a fresh container
+ * layer has no such history. `holdingDir` must be on the tree's file system.
+ */
+export function resetWrites(comfyuiDir, count, holdingDir) {
+  mkdirSync(holdingDir, { recursive: true });
+  const batch = mkdtempSync(join(holdingDir, 'run-'));
+  for (let i = 0; i < count; i += 1) {
+    try {
+      renameSync(join(comfyuiDir, 'custom_nodes', nodeName(i), '.env'), join(batch, nodeName(i)));
+    } catch (error) {
+      if (error.code !== 'ENOENT') throw error;
+    }
+  }
 }

@@ -6,6 +6,7 @@
 //   node bench/index.mjs --check    full run that also exits 1 when a figure is over budget
 //   --rounds N                      start-up rounds (default 31, smoke 5)
 //   --only startup|scale            one half only (while working on it; verdicts for that half only)
+//   --scale-dir DIR                 build the scale trees under DIR (e.g. /dev/shm: the program without the disk)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ const scaleRuns = smoke ? 2 : 5;
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
 if (only !== undefined && only !== 'startup' && only !== 'scale') fail(`--only takes startup or scale (got ${only})`);
+const scaleDirArg = args.indexOf('--scale-dir');
 
 export const BUDGET = { startupRatio: 1.3, wall1000Ms: 1000, rss1000MiB: 150, growth: 12, defaultRssMiB: 60 };
 
@@ -43,8 +45,12 @@ const storeDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/runtime-env-benc
 if (storeDir) process.on('exit', () => rmSync(storeDir, { recursive: true, force: true }));
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8', RUNTIME_ENV_STATE_DIR: stateDir, ...(storeDir ? { RUNTIME_ENV_STORE_DIR: storeDir } : {}) };
 /** A container's first start: no file written yet, no state, an empty store. */
+// The scale trees, and what each run wrote (moved aside, see resetWrites), on the disk of the work
+// directory unless --scale-dir puts them elsewhere.
+const scaleRoot = scaleDirArg >= 0 ? mkdtempSync(join(args[scaleDirArg + 1], 'runtime-env-bench-scale-')) : work;
+if (scaleRoot !== work) process.on('exit', () => rmSync(scaleRoot, { recursive: true, force: true }));
 function freshStart(comfyuiDir, size) {
-  resetWrites(comfyuiDir, size);
+  resetWrites(comfyuiDir, size, join(scaleRoot, 'written-before'));
   for (const dir of [stateDir, storeDir]) {
     if (!dir) continue;
     rmSync(dir, { recursive: true, force: true });
@@ -55,6 +61,7 @@ function freshStart(comfyuiDir, size) {
 const results = {
   date: new Date().toISOString(),
   mode: smoke ? 'smoke' : 'full',
+  scaleDir: scaleDirArg >= 0 ? args[scaleDirArg + 1] : 'the work directory (os.tmpdir())',
   machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', platform: `${process.platform}-${process.arch}` },
   budget: BUDGET,
   startup: null,
@@ -158,7 +165,7 @@ function measureScale() {
   if (!hasConfigNodes) console.log('\n(config_nodes.json half skipped: this build of `runtime-env run` has no --config-nodes option yet)');
 
   for (const size of sizes) {
-    const tree = generateTree(join(work, `scale-${size}`), size);
+    const tree = generateTree(join(scaleRoot, `scale-${size}`), size);
     for (const mode of modes) {
       const argv = [node, cli, 'run', '--comfyui-dir', tree.comfyuiDir, '--env-file', tree.envFile, ...mode.args(tree)];
       // One checked run first: every sink must have been written, or the timing means nothing.
@@ -188,7 +195,6 @@ function measureScale() {
         peakRssMiB: samples.some((s) => s.rssMiB === null) ? null : round1(Math.max(...samples.map((s) => s.rssMiB))),
       });
     }
-    rmSync(join(work, `scale-${size}`), { recursive: true, force: true });
   }
   const growth = {};
   for (const mode of modes) {
