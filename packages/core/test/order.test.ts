@@ -104,9 +104,8 @@ describe('orderSinks', () => {
     // Names sort against the chain, so every step goes through the dependency bookkeeping.
     const chain: Node[] = Array.from({ length: 1000 }, (_, i) => ({ name: `s${String(999 - i).padStart(4, '0')}`, dependencies: i === 0 ? [] : [`s${String(1000 - i).padStart(4, '0')}`] }));
     const shuffled = fc.sample(fc.shuffledSubarray(chain, { minLength: chain.length }), { numRuns: 1, seed: 42 })[0]!;
-    const start = performance.now();
+    // How fast is the bench's business (`pnpm bench`: growth t(1000)/t(100)), not a timed test's.
     expect(names(shuffled)).toEqual(chain.map((sink) => sink.name));
-    expect(performance.now() - start).toBeLessThan(1000);
   });
 
   it('names a 1000-sink cycle', () => {

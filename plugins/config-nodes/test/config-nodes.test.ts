@@ -107,14 +107,13 @@ describe('withDeclarations', () => {
     expect(shadowed).toEqual([{ name: 'config-nodes:emprops_comfy_nodes', node: 'emprops_comfy_nodes', by: 'emprops_custom_nodes' }]);
   });
 
-  test('stays linear: 1,000 declarations against 1,000 code sinks in well under a second', () => {
+  test('1,000 declarations against 1,000 code sinks: each code sink shadows exactly its node', () => {
     const nodes = Array.from({ length: 1000 }, (_, i) => ({ name: `node_${i}`, url: 'https://example.invalid/x.git', env: { TOKEN: '${TOKEN}', REGION: 'eu' } }));
     const codeSinks = Array.from({ length: 1000 }, (_, i) => code({ name: `code_${i}`, nodes: [`node_${i * 2}`], variables: {} }));
-    const started = performance.now();
+    // How fast is the bench's business (`pnpm bench`, scale via config_nodes.json), not a timed test's.
     const declared = sinksFromConfigNodes(JSON.stringify({ custom_nodes: nodes }), FILE);
     const { sinks, shadowed } = withDeclarations(codeSinks, declared, FILE);
-    expect(performance.now() - started).toBeLessThan(500);
-    expect(shadowed).toHaveLength(500);
+    expect(shadowed.map((entry) => entry.node)).toEqual(Array.from({ length: 500 }, (_, i) => `node_${i * 2}`));
     expect(sinks).toHaveLength(1500);
   });
 });
