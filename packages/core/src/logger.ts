@@ -15,7 +15,7 @@ export interface Logger {
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** JSON lines (for pm2 and log shippers) or readable text (for a terminal). */
+  /** JSON lines (for pm2 and log shippers) or readable text (for a terminal). Read when the first line is logged. */
   json: boolean;
   /** Every finished line passes through it, whatever a caller put in the message or metadata. */
   redactor: Redactor;
