@@ -30,3 +30,12 @@ export type FileSystem = Pick<
 >;
 
 export const realFileSystem: FileSystem = nodeFs;
+
+/** What is at `path` now, not following a link; `undefined` when nothing is, or it cannot be looked at (the write then says why). */
+export function lstatQuietly(fs: FileSystem, path: string): nodeFs.Stats | undefined {
+  try {
+    return fs.lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}

@@ -1,8 +1,7 @@
-import type { Stats } from 'node:fs';
 import type { SecretSink } from './contract';
 import { SinkError } from './errors';
 import { mergesExisting } from './formats';
-import type { FileSystem } from './fs';
+import { lstatQuietly, type FileSystem } from './fs';
 import type { Logger } from './logger';
 import { sha256, type RunState, type StateRecord } from './state';
 import type { Placement, Store } from './store';
@@ -92,15 +91,6 @@ function recordWrite(state: RunState, write: TargetWrite, result: WriteResult, p
     // An unchanged file (or one whose mode was only fixed) still holds the previous bytes, not the new render.
     const onDisk = result.previous !== undefined && sameIgnoringTimestamp(result.previous, request.content) ? result.previous : request.content;
     state.record({ ...record, sha256: sha256(onDisk), writtenAt: new Date().toISOString() });
-  }
-}
-
-/** What is at `target` now; `undefined` when nothing is, or it cannot be looked at (the write then says why). */
-function lstatQuietly(fs: FileSystem, target: string): Stats | undefined {
-  try {
-    return fs.lstatSync(target, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
   }
 }
 

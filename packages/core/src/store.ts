@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretSink } from './contract';
 import { ConfigError, SinkError, errnoCode } from './errors';
-import { realFileSystem, type FileSystem } from './fs';
+import { lstatQuietly, realFileSystem, type FileSystem } from './fs';
 import { Linker } from './linker';
 import { pathId } from './ids';
 import type { Logger } from './logger';
@@ -156,7 +156,7 @@ export class MemoryStore {
 
   /** Whether `target` is a link to its own store file. */
   isLinked(target: string): boolean {
-    return this.isOurLink(target, this.lstat(target));
+    return this.isOurLink(target, lstatQuietly(this.fs, target));
   }
 
   /** `isLinked`, given what `lstat` found at `target` just now (`undefined`: nothing), so it is not asked again. */
@@ -166,14 +166,6 @@ export class MemoryStore {
       return path.resolve(path.dirname(target), this.fs.readlinkSync(target)) === this.fileFor(target);
     } catch {
       return false;
-    }
-  }
-
-  private lstat(target: string): Stats | undefined {
-    try {
-      return this.fs.lstatSync(target, { throwIfNoEntry: false });
-    } catch {
-      return undefined;
     }
   }
 
