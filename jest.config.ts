@@ -19,7 +19,11 @@ const config: Config = {
         module: { type: 'commonjs' },
       },
     ],
+    // @noble/hashes ships ES modules only; Node's require() loads them, jest's module system does not.
+    '/@noble/hashes/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  // node_modules stays untransformed, except @noble/hashes (pnpm: node_modules/.pnpm/@noble+hashes@…/node_modules/@noble/hashes).
+  transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/@noble\\+hashes@|@noble/hashes/)'],
   moduleNameMapper: {
     '^@runtime-env/core$': '<rootDir>/packages/core/src/index.ts',
     '^@runtime-env/core/contract$': '<rootDir>/packages/core/src/contract.ts',

@@ -31,6 +31,18 @@ const inlineContract = {
   },
 };
 
+/**
+ * Libraries keep their dependencies external, but for @noble/hashes: it ships ES modules only, which
+ * Node's require() loads but jest's module system does not, so a sink author's jest run through
+ * @runtime-env/testing would fail to load core. Its few kilobytes are bundled into core instead.
+ */
+const dependenciesExternal = {
+  name: 'dependencies-external',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@noble/hashes/') ? undefined : { path: args.path, external: true }));
+  },
+};
+
 const cli = JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8'));
 const bundleFile = join(root, 'packages/cli/dist/runtime-env.js');
 
@@ -38,9 +50,9 @@ await Promise.all([
   ...libraries.map((dir) => {
     const entryPoints = { index: join(root, dir, 'src/index.ts') };
     if (existsSync(join(root, dir, 'src/contract.ts'))) entryPoints.contract = join(root, dir, 'src/contract.ts');
-    // `@runtime-env/*` too: tsconfig paths would otherwise bundle core's source into every plugin (and
+    // `@runtime-env/*` is external too: tsconfig paths would otherwise bundle core's source into every plugin (and
     // into the testing kit, which must share the one runner and error classes the CLI loads).
-    return build({ ...common, entryPoints, outdir: join(root, dir, 'dist'), packages: 'external', external: ['@runtime-env/*'], plugins: [inlineContract] });
+    return build({ ...common, entryPoints, outdir: join(root, dir, 'dist'), plugins: [inlineContract, dependenciesExternal] });
   }),
   build({
     ...common,
