@@ -48,6 +48,7 @@ export const discoveryOptions: readonly OptionSpec[] = [
   { name: 'config-nodes', value: '<file>', description: 'also run the env maps of this config_nodes.json (default: $WORKSPACE_PATH/config_nodes.json when it exists)' },
   { name: 'no-config-nodes', description: 'read no config_nodes.json' },
   { name: 'json', description: 'print one JSON document on stdout (logs stay on stderr)' },
+  { name: 'log-level', value: '<level>', choices: LOG_LEVELS, description: 'error, warn, info or debug (default: $RUNTIME_ENV_LOG_LEVEL, else info)' },
 ];
 
 /** Options shared by `run`, `plan`, `check` and `exec`. */
@@ -68,7 +69,6 @@ export const runOptions: readonly OptionSpec[] = [
   },
   { name: 'store-dir', value: '<dir>', description: 'the memory store directory, on a tmpfs (default: $RUNTIME_ENV_STORE_DIR, else /dev/shm/runtime-env-<uid>)' },
   { name: 'state-dir', value: '<dir>', description: 'where runs record what they wrote, for clean (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)' },
-  { name: 'log-level', value: '<level>', choices: LOG_LEVELS, description: 'error, warn, info or debug (default: $RUNTIME_ENV_LOG_LEVEL, else info)' },
   ...discoveryOptions,
 ];
 

@@ -55,8 +55,6 @@ describe('parsing a command line', () => {
     [['run', '--store', 'cloud'], "option '--store <where>' takes memory, disk, auto (got 'cloud')"],
     [['run', '--log-level', 'loud'], "option '--log-level <level>' takes error, warn, info, debug (got 'loud')"],
     [['list', 'extra'], "unexpected argument 'extra' for list"],
-    [['list', '--log-level', 'debug'], "unknown option '--log-level' for list"],
-    [['audit', '--log-level', 'debug'], "unknown option '--log-level' for audit"],
     [['deploy'], "unknown command 'deploy'"],
     [['--json'], "unknown option '--json' (options come after the command)"],
     [[], 'a command is needed'],
