@@ -70,6 +70,9 @@ export interface SinkReport {
 /** Files whose memory-store link is being made on the helper thread, by target: their sink's report and entry. */
 type DeferredLinks = Map<string, { report: SinkReport; file: FileReport }>;
 
+/** The files this run has written or planned, by target: which sink, and how it treats what is there. */
+type ClaimedTargets = Map<string, { sink: string; label: string; merges: boolean; type: string }>;
+
 export interface RunReport {
   comfyuiDir: string;
   dryRun: boolean;
@@ -109,7 +112,8 @@ export class Runner {
     }
     const sweep = createTempSweep();
     const links: DeferredLinks = new Map();
-    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep, links));
+    const claimed: ClaimedTargets = new Map();
+    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep, links, claimed));
     this.settleLinks(options, links);
     const counts: Record<SinkStatus, number> = { written: 0, unchanged: 0, 'would-write': 0, skipped: 0, failed: 0 };
     for (const report of reports) counts[report.status] += 1;
@@ -118,7 +122,7 @@ export class Runner {
     return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts };
   }
 
-  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks): SinkReport {
+  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks, claimed: ClaimedTargets): SinkReport {
     const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
     const skip = (reason: string) => {
       this.logger.debug(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
@@ -144,24 +148,29 @@ export class Runner {
       const format = createFormat(sink.format);
       // A format that replaces the file does not read it: the writer compares it once, before writing.
       const merges = mergesExisting(sink.format);
+      const type = typeof sink.format === 'string' ? sink.format : (sink.format?.type ?? 'dotenv');
       const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
       const mode = options.mode ?? 0o600;
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
-      const seen = new Set<string>();
       for (const nodeDir of nodeDirs) {
         const target = this.targetFor(sink, nodeDir, options.comfyuiDir, () => this.settleLinks(options, links));
         const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
         const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
         // The target itself, not where our memory-store link leads.
         const linkPath = path.resolve(root, target.path);
+        const file = path.relative(options.comfyuiDir, linkPath);
+        const earlier = claimed.get(linkPath);
+        // One sink reaching the same file from two node directories writes it once.
+        if (earlier?.sink === sink.name) continue;
+        // A file that replaces another sink's would silently drop that sink's keys, run after run.
+        if (earlier && !(earlier.merges && merges && earlier.type === type)) {
+          throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
+        }
         // Another sink's link to the same file may still be on its way: look at the file once it is there.
         if (links.has(linkPath)) this.settleLinks(options, links);
         // installedNodeDirs has just found the node directory a real directory.
         const located = locateTarget(this.fs, request, nodeDir);
         const absolute = located.path;
-        if (seen.has(absolute)) continue;
-        seen.add(absolute);
-        const file = path.relative(options.comfyuiDir, linkPath);
         let content: string;
         try {
           content = format.render({ entries: resolved.entries, header, existing: merges ? readExisting(this.fs, absolute, options.comfyuiDir) : undefined });
@@ -181,6 +190,7 @@ export class Runner {
           deferLink: true,
           request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
         });
+        claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
         const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store };
         report.files.push(entry);
         if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
