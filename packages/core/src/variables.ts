@@ -136,13 +136,18 @@ function finish(key: string, spec: VariableSpec, raw: string, origin: string, re
   }
   if (spec.transform) {
     redactor?.add(value);
+    let transformed: unknown;
     try {
-      value = spec.transform(value);
+      transformed = spec.transform(value);
     } catch (error) {
-      const message = error instanceof Error ? error.message : undefined;
-      const reason = message !== undefined && !redactor?.quotesPiece(message) ? message : 'is not valid';
+      // A plugin's message may quote the value it was given: kept only when it quotes no piece of a secret.
+      const message: unknown = error instanceof Error ? error.message : undefined;
+      const reason = typeof message === 'string' && !redactor?.quotesPiece(message) ? message : 'is not valid';
       throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) ${reason}`, { variable: key });
     }
+    // Plugins are plain JavaScript: the declared return type is a promise nothing checked.
+    if (typeof transformed !== 'string') throw new SinkError('INVALID_VALUE', `${key} (from ${origin}): its transform must return a string`, { variable: key });
+    value = transformed;
   }
   if (spec.allowed && !spec.allowed.includes(value)) {
     throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) must be one of: ${spec.allowed.join(', ')}`, { variable: key });

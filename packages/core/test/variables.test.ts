@@ -72,6 +72,31 @@ describe('resolveVariables', () => {
     expect(error).toMatchObject({ code: 'INVALID_VALUE', variable: 'OLLAMA_PORT', message: 'OLLAMA_PORT (from OLLAMA_PORT) must be a port number' });
   });
 
+  it('fails INVALID_VALUE when a transform returns something other than a string', () => {
+    const result = resolve({ OLLAMA_PORT: { secret: false, transform: (v) => Number(v) as unknown as string }, HF_TOKEN: { transform: () => undefined as unknown as string } }, { OLLAMA_PORT: '11434', HF_TOKEN: CANARY });
+    expect(result.errors).toEqual([
+      expect.objectContaining({ code: 'INVALID_VALUE', variable: 'OLLAMA_PORT', message: 'OLLAMA_PORT (from OLLAMA_PORT): its transform must return a string' }),
+      expect.objectContaining({ code: 'INVALID_VALUE', variable: 'HF_TOKEN', message: 'HF_TOKEN (from HF_TOKEN): its transform must return a string' }),
+    ]);
+    expect(result.entries).toEqual([]);
+  });
+
+  it('does not repeat a transform message that quotes the secret value', () => {
+    const quoting: VariableSpec = {
+      transform: (value) => {
+        throw new Error(`cannot use ${value.slice(2, 12)} here`);
+      },
+    };
+    const [error] = resolve({ HF_TOKEN: quoting }, { HF_TOKEN: CANARY }).errors;
+    expect(error).toMatchObject({ code: 'INVALID_VALUE', variable: 'HF_TOKEN', message: 'HF_TOKEN (from HF_TOKEN) is not valid' });
+  });
+
+  it('fails INVALID_VALUE, not an internal error, when a transform throws something odd', () => {
+    const odd = Object.assign(new Error(), { message: 42 });
+    const [error] = resolve({ HF_TOKEN: { transform: () => { throw odd; } } }, { HF_TOKEN: CANARY }).errors;
+    expect(error).toMatchObject({ code: 'INVALID_VALUE', variable: 'HF_TOKEN', message: 'HF_TOKEN (from HF_TOKEN) is not valid' });
+  });
+
   it('checks allowed after transform', () => {
     const spec: VariableSpec = { secret: false, transform: (v) => v.trim().toLowerCase(), allowed: ['aws', 'azure'] };
     expect(resolve({ CLOUD_PROVIDER: spec }, { CLOUD_PROVIDER: ' Azure ' }).entries).toEqual([['CLOUD_PROVIDER', 'azure']]);
