@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import type { SecretSink, TargetChoice } from './contract';
+import type { SecretSink, TargetChoice, VariableSpec } from './contract';
 import type { FileSystem } from './fs';
 import { chooseTarget } from './target';
 
@@ -36,13 +36,26 @@ export interface AuditFinding {
   message: string;
 }
 
-/** The names a sink reads (every `from` name, else the key), with whether each is secret. */
+// `${NAME}` as resolveVariables reads a template (TEMPLATE_REFERENCE in variables.ts, which does not
+// export it); the two must parse the same names.
+const TEMPLATE_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * The source names a variable reads, in resolveVariables's order: a `template`'s `${NAME}` references
+ * (every config_nodes.json value is one), else `from`, else the key itself.
+ */
+export function sourceNames(key: string, spec: VariableSpec): readonly string[] {
+  if (spec.template === undefined) return spec.from ?? [key];
+  return [...new Set(Array.from(spec.template.matchAll(TEMPLATE_REFERENCE), (match) => match[1] as string))];
+}
+
+/** The names the sinks read (see sourceNames) and their `_ENCODED` twins, with whether each is secret. */
 export function declaredNames(sinks: readonly SecretSink[]): Map<string, { sink: string; secret: boolean }> {
   const names = new Map<string, { sink: string; secret: boolean }>();
   for (const sink of sinks) {
     for (const [key, spec] of Object.entries(sink.variables)) {
       const secret = spec.secret ?? true;
-      for (const name of spec.from ?? [key]) {
+      for (const name of sourceNames(key, spec)) {
         for (const variant of [name, `${name}_ENCODED`]) {
           const known = names.get(variant);
           if (!known || (secret && !known.secret)) names.set(variant, { sink: sink.name, secret });

@@ -1,4 +1,4 @@
-import { auditDockerfile, auditRootfs, base64Forms, parseDockerfile } from '../src/audit';
+import { auditDockerfile, auditRootfs, base64Forms, declaredNames, parseDockerfile, sourceNames } from '../src/audit';
 import type { SecretSink } from '../src/contract';
 import { realFileSystem } from '../src/fs';
 import { testdir } from './helpers';
@@ -34,5 +34,21 @@ describe('auditRootfs', () => {
     const sink = { name: 'odd', nodes: ['node_a'], variables: { KEY: {} }, file: () => ({}) } as unknown as SecretSink;
     const result = auditRootfs({ fs: realFileSystem, rootfs, comfyuiDir: '/app/ComfyUI', sinks: [sink], secrets: [] });
     expect(result.findings.filter((finding) => finding.kind === 'target-present')).toEqual([]);
+  });
+});
+
+describe('sourceNames and declaredNames', () => {
+  test("a template's variable reads the names it references, not its own key", () => {
+    expect(sourceNames('URL', { template: 'https://${API_HOST}:${API_PORT}/${API_HOST}' })).toEqual(['API_HOST', 'API_PORT']);
+    expect(sourceNames('KEY', { from: ['A', 'B'] })).toEqual(['A', 'B']);
+    expect(sourceNames('KEY', {})).toEqual(['KEY']);
+  });
+
+  test('a Dockerfile ENV of a name a template reads is flagged; the template key itself is not', () => {
+    const sink = { name: 'config-nodes:n', nodes: ['n'], variables: { DB_PASS: { template: '${STORAGE_PASS}' } } } as unknown as SecretSink;
+
+    expect([...declaredNames([sink]).keys()]).toEqual(['STORAGE_PASS', 'STORAGE_PASS_ENCODED']);
+    const findings = auditDockerfile('FROM x\nENV DB_PASS=1\nENV STORAGE_PASS=fake-storage-pass\n', 'Dockerfile', [sink]);
+    expect(findings.map((finding) => [finding.variable, finding.line, finding.severity])).toEqual([['STORAGE_PASS', 3, 'error']]);
   });
 });

@@ -3,12 +3,14 @@ import {
   auditDockerfile,
   auditRootfs,
   ConfigError,
+  declaredNames,
   errnoCode,
   ExitCode,
   SECRET_NAME_PATTERN,
   Sources,
   type AuditFinding,
   type RootfsAuditResult,
+  type SecretSink,
 } from '@runtime-env/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
@@ -82,12 +84,11 @@ function runAudit(flags: AuditFlags, context: CliContext): number {
   return exitCode;
 }
 
-/** The current value of every secret variable: those sinks declare secret, and any set variable whose name looks secret. */
-function secretValues(sinks: ReadonlyArray<{ variables: Readonly<Record<string, { from?: readonly string[]; secret?: boolean }>> }>, sources: Sources): Map<string, string> {
+/** The current value of every secret variable: those the sinks read as secret, and any set variable whose name looks secret. */
+function secretValues(sinks: readonly SecretSink[], sources: Sources): Map<string, string> {
   const names = new Set<string>();
-  for (const sink of sinks) {
-    for (const [key, spec] of Object.entries(sink.variables)) if (spec.secret ?? true) for (const name of spec.from ?? [key]) names.add(name);
-  }
+  // The _ENCODED twins are left to lookup(name), which decodes them: their raw text is no secret's value.
+  for (const [name, { secret }] of declaredNames(sinks)) if (secret && !name.endsWith('_ENCODED')) names.add(name);
   for (const name of sources.names()) {
     if (SECRET_NAME_PATTERN.test(name) && !name.endsWith('_FILE')) names.add(name.replace(/_ENCODED$/, ''));
   }
