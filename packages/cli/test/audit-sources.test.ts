@@ -43,3 +43,10 @@ test('--rootfs looks for the value of the variable a template reads', () => {
   expect(result.findings.map((finding) => [finding.kind, finding.file, finding.variable])).toEqual([['secret-in-file', '/opt/app/settings.py', 'STORAGE_PASS']]);
   expect(result.stdout + result.stderr).not.toContain(STORAGE_PASS);
 });
+
+test('--rootfs looks for the value a secret-looking NAME_FILE points to', () => {
+  const result = audit(['--rootfs', path.join(tree.dir, 'rootfs')], { DB_PASSWORD_FILE: path.join(tree.dir, 'secrets/db_password') });
+
+  expect(result.findings.map((finding) => [finding.kind, finding.file, finding.variable])).toEqual([['secret-in-file', '/opt/app/settings.py', 'DB_PASSWORD_FILE']]);
+  expect(result.stdout + result.stderr).not.toContain(DB_PASSWORD);
+});

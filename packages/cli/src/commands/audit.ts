@@ -90,7 +90,9 @@ function secretValues(sinks: readonly SecretSink[], sources: Sources): Map<strin
   // The _ENCODED twins are left to lookup(name), which decodes them: their raw text is no secret's value.
   for (const [name, { secret }] of declaredNames(sinks)) if (secret && !name.endsWith('_ENCODED')) names.add(name);
   for (const name of sources.names()) {
-    if (SECRET_NAME_PATTERN.test(name) && !name.endsWith('_FILE')) names.add(name.replace(/_ENCODED$/, ''));
+    // NAME_ENCODED and NAME_FILE are forms of NAME: lookup(NAME) decodes the one and reads the file the other names.
+    const base = name.replace(/_(ENCODED|FILE)$/, '');
+    if (SECRET_NAME_PATTERN.test(name) || SECRET_NAME_PATTERN.test(base)) names.add(base);
   }
   const values = new Map<string, string>();
   for (const name of names) {
