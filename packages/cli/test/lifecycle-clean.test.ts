@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempTree } from '../../../test/helpers/cli';
+import { cliPath, runCli, tempTree } from '../../../test/helpers/cli';
 import { configparserSections, pythonDotenvValues } from '../../../test/helpers/real-readers';
 
 const EMPROPS = 'C/custom_nodes/emprops_comfy_nodes';
@@ -158,6 +159,24 @@ describe('memory store', () => {
 
     expect(fs.existsSync(at(`${EMPROPS}/.env`))).toBe(false);
     expect(fs.existsSync(path.join(store, 's')) ? fs.readdirSync(path.join(store, 's')) : []).toEqual([]);
+  });
+
+  // Only root can hand files to another user.
+  const asRoot = process.getuid?.() === 0 ? test : test.skip;
+  asRoot('under umask 077, a directory made for a link lets the --owner reach its file', () => {
+    fs.writeFileSync(at('sub-sink.js'), "module.exports = { name: 'sub', nodes: ['sub_node'], file: 'sub/.env', variables: { SUB_TOKEN: {} } };\n");
+    fs.mkdirSync(at('C/custom_nodes/sub_node'));
+    // The reader (uid 1000) must reach the tree and the store through the tests' own temp directories.
+    fs.chmodSync(tree.dir, 0o755);
+    fs.chmodSync(store, 0o755);
+    const args = ['run', '--comfyui-dir', at('C'), '--store', 'memory', '--owner', '1000:1000', '--plugin', at('sub-sink.js'), '--only', 'sub'];
+
+    const result = spawnSync('sh', ['-c', 'umask 077 && exec "$0" "$@"', process.execPath, cliPath, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env({ SUB_TOKEN: 'fake-sub-token-0001' }) }, encoding: 'utf8' });
+    const read = spawnSync('cat', [at('C/custom_nodes/sub_node/sub/.env')], { uid: 1000, gid: 1000, encoding: 'utf8' });
+
+    expect(result.status).toBe(0);
+    expect([read.status, read.stdout, read.stderr]).toEqual([0, 'SUB_TOKEN=fake-sub-token-0001\n', '']);
+    expect(fs.statSync(at('C/custom_nodes/sub_node/sub')).mode & 0o777).toBe(0o755);
   });
 
   test('--store-dir off a tmpfs is refused with exit 2', () => {

@@ -59,7 +59,7 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
   const result =
     placement === 'memory' && store?.memory
-      ? store.memory.write({ target: write.linkPath, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink })
+      ? store.memory.write({ target: write.linkPath, root: request.root, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink })
       : writeFileSafely(fs, request);
 
   if (state && !dryRun) {

@@ -6,7 +6,7 @@ import { lstatQuietly, realFileSystem, type FileSystem } from './fs';
 import { Linker } from './linker';
 import { pathId } from './ids';
 import type { Logger } from './logger';
-import { tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
+import { ensureParentDirectories, tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -108,6 +108,11 @@ export class Store {
 export interface MemoryWriteRequest {
   /** The target path in the ComfyUI tree, where the link goes. Absolute; already checked by `resolveTarget`. */
   readonly target: string;
+  /**
+   * The directory the target stays inside (`WriteRequest.root`): directories missing between it and the
+   * link are created as the writer creates them. @default the nearest existing directory above the target
+   */
+  readonly root?: string;
   readonly content: string;
   readonly mode: number;
   readonly owner?: { uid: number; gid: number };
@@ -139,8 +144,8 @@ export class MemoryStore {
   /** Links made so far; the first `INLINE_LINKS` are made inline, so a small run never starts a thread. */
   private linksMade = 0;
   private linker: Linker | undefined;
-  /** Deferred links by target, with what to do once each exists. */
-  private readonly deferred = new Map<string, { after: Array<() => void> }>();
+  /** Deferred links by target, with their `root` and what to do once each exists. */
+  private readonly deferred = new Map<string, { root: string | undefined; after: Array<() => void> }>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -196,11 +201,11 @@ export class MemoryStore {
       this.linker ??= Linker.start();
       if (this.linker) {
         this.linker.link(storedAt, request.target);
-        this.deferred.set(request.target, { after: [] });
+        this.deferred.set(request.target, { root: request.root, after: [] });
         return { ...result, status: 'written', storedAt, linkPending: true };
       }
     }
-    this.link(request.target, storedAt);
+    this.link(request.target, storedAt, request.root);
     return { ...result, status: 'written', storedAt };
   }
 
@@ -225,7 +230,7 @@ export class MemoryStore {
       const entry = this.deferred.get(target);
       this.deferred.delete(target);
       try {
-        if (code !== undefined) this.link(target, storedAt, code);
+        if (code !== undefined) this.link(target, storedAt, entry?.root, code);
       } catch (error) {
         failures.push({ target, error: error as SinkError });
         continue;
@@ -236,7 +241,7 @@ export class MemoryStore {
   }
 
   /** @param tried the errno code of a `symlink(storedAt, target)` already tried (by the helper thread) */
-  private link(target: string, storedAt: string, tried?: string): void {
+  private link(target: string, storedAt: string, root: string | undefined, tried?: string): void {
     const display = target;
     const failed = (error: unknown) => new SinkError('WRITE_FAILED', `cannot link ${display} into the memory store (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
     // Nothing there yet (a first start): symlink() makes the link in place, atomically, and fails
@@ -251,12 +256,9 @@ export class MemoryStore {
     } else if (tried !== 'EEXIST' && tried !== 'ENOENT') {
       throw failed(Object.assign(new Error(`symlink failed (${tried})`), { code: tried }));
     }
-    const directory = path.dirname(target);
-    try {
-      this.fs.mkdirSync(directory, { recursive: true, mode: 0o755 });
-    } catch (error) {
-      throw new SinkError('WRITE_FAILED', `cannot create the directory of ${display} (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
-    }
+    // As a file written on disk would get them: mkdir's mode alone is narrowed by the umask, and a
+    // 0700 root-owned directory would hide the file from the --owner that reads it.
+    ensureParentDirectories(this.fs, root ?? existingAncestor(this.fs, target), target, display);
     const temp = tempPathFor(target);
     try {
       this.fs.symlinkSync(storedAt, temp);
@@ -312,6 +314,13 @@ export class MemoryStore {
     }
     if (memoryFsType(this.fs, this.dir) === undefined) throw storeError(this.dir, 'is not on a memory file system (tmpfs or ramfs)');
   }
+}
+
+/** The nearest directory above `file` that exists. */
+function existingAncestor(fs: FileSystem, file: string): string {
+  let directory = path.dirname(file);
+  while (lstatQuietly(fs, directory) === undefined && path.dirname(directory) !== directory) directory = path.dirname(directory);
+  return directory;
 }
 
 function storeError(dir: string, why: string, cause?: unknown): SinkError {

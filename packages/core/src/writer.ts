@@ -247,6 +247,15 @@ function directoriesBetween(from: string, to: string): string[] {
   return nodePath.relative(from, to).split(nodePath.sep).map((part) => (current = nodePath.join(current, part)));
 }
 
+/**
+ * Creates the directories missing between `anchor` and `file`'s directory as a write does (each
+ * `DIRECTORY_MODE` whatever the umask, none through a link, re-checked for links afterwards), for
+ * files the writer does not write itself: the memory store's links.
+ */
+export function ensureParentDirectories(fs: FileSystem, anchor: string, file: string, display: string): void {
+  ensureDirectories(fs, { path: file, anchor, display });
+}
+
 /** Creates the missing directories between the anchor and the target, each without following a link. */
 function ensureDirectories(fs: FileSystem, target: Target): void {
   for (const directory of directoriesBetween(target.anchor, nodePath.dirname(target.path))) {

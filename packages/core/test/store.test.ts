@@ -99,6 +99,20 @@ test('a target whose directory does not exist yet gets the directory, then the l
   expect(fs.readdirSync(path.join(base, 'a', 'config'))).toEqual(['.env']);
 });
 
+test('directories made for a link are 0755 whatever the umask, like those of a file written on disk', () => {
+  const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+  const target = path.join(base, 'a', 'user', '__manager', 'config.ini');
+  const umask = process.umask(0o077);
+  try {
+    store.write({ target, root: base, content: 'NODE=a\n', mode: 0o600 });
+  } finally {
+    process.umask(umask);
+  }
+
+  expect([path.join(base, 'a', 'user'), path.dirname(target)].map((dir) => fs.statSync(dir).mode & 0o777)).toEqual([0o755, 0o755]);
+  expect(fs.readFileSync(target, 'utf8')).toBe('NODE=a\n');
+});
+
 test('isOurLink takes the lstat the caller already has instead of asking again', () => {
   const { fs: countingFs, calls } = counting('lstatSync');
   const store = new MemoryStore(countingFs, path.join(storeDir, 'store'), process.getuid!());
