@@ -218,6 +218,25 @@ describe('a target that existed before runtime-env ran', () => {
     expect(second.stderr).not.toContain('existed before');
   });
 
+  test('is not reported, even under --strict, when it is our own link whose state and store were wiped (a recreated container)', () => {
+    fs.writeFileSync(at('one-sink.js'), "module.exports = { name: 'one', nodes: ['one_node'], variables: { ONE_TOKEN: {} } };\n");
+    fs.mkdirSync(at('C/custom_nodes/one_node'));
+    const strict = ['--strict', '--store', 'memory', '--plugin', at('one-sink.js'), '--only', 'one'];
+    expect(run(strict, { ONE_TOKEN: 'fake-one-token-0004' }).status).toBe(0);
+    // /run and /dev/shm are new; the ComfyUI tree with its link persisted.
+    fs.rmSync(at('state'), { recursive: true });
+    fs.rmSync(path.join(store, 's'), { recursive: true });
+
+    const again = run(strict, { ONE_TOKEN: 'fake-one-token-0004' });
+
+    expect(again.stdout + again.stderr).not.toMatch(/existed before|PREEXISTING_TARGET/);
+    expect(again.status).toBe(0);
+    expect(pythonDotenvValues(at('C/custom_nodes/one_node/.env'))).toEqual({ ONE_TOKEN: 'fake-one-token-0004' });
+    expect(fs.existsSync(at('state/backups'))).toBe(false);
+    expect(clean().status).toBe(0);
+    expect(fs.existsSync(at('C/custom_nodes/one_node/.env'))).toBe(false);
+  });
+
   test('is put back by clean after the run replaced it', () => {
     fs.writeFileSync(at(`${EMPROPS}/.env`), 'HF_TOKEN=hf_FAKE_baked_in\n');
     run();

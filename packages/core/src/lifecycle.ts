@@ -44,7 +44,10 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   const { request, file, sink } = write;
   const dryRun = request.dryRun === true;
   const found = write.located ? write.located.found : lstatQuietly(fs, write.linkPath);
-  const history = state?.beforeWrite(write.linkPath, found, { dryRun, merged: mergesExisting(sink.format) }) ?? { exists: false, ours: false };
+  // Our own link is ours without a record: a recreated container keeps the tree but loses /run (the
+  // state) and /dev/shm (the store), and finds the link, now dangling, of a run it has no record of.
+  const alreadyLinked = store?.memory?.isOurLink(write.linkPath, found) ?? false;
+  const history = alreadyLinked ? { exists: true, ours: true } : (state?.beforeWrite(write.linkPath, found, { dryRun, merged: mergesExisting(sink.format) }) ?? { exists: false, ours: false });
   if (history.exists && !history.ours) {
     if (write.carriesSecret) {
       const message = `${file} existed before runtime-env ran — is a secret file baked into the image?`;
@@ -55,7 +58,6 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
     }
   }
 
-  const alreadyLinked = store?.memory?.isOurLink(write.linkPath, found) ?? false;
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
   const result =
     placement === 'memory' && store?.memory
