@@ -1,5 +1,7 @@
 import type { SecretSink } from './contract';
 import { DOTENV_READERS } from './formats/dotenv';
+import { isSectionName } from './formats/ini';
+import { isHeaderLine } from './formats/text';
 import { TIERS } from './order';
 
 const tiers: readonly string[] = TIERS;
@@ -22,7 +24,11 @@ export function sinkProblems(candidate: unknown): string[] {
   expect(isStringArray(sink.nodes) && sink.nodes.length > 0 && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
   expect(sink.file === undefined || typeof sink.file === 'string' || typeof sink.file === 'function', `'file' must be a path or a function`);
   expect(sink.relativeTo === undefined || sink.relativeTo === 'node' || sink.relativeTo === 'comfyui', `'relativeTo' must be 'node' or 'comfyui'`);
-  expect(sink.header === undefined || isStringArray(sink.header), `'header' must be an array of strings`);
+  if (sink.header !== undefined && !isStringArray(sink.header)) problems.push(`'header' must be an array of strings`);
+  else if (sink.header !== undefined) {
+    const bad = sink.header.findIndex((line) => !isHeaderLine(line));
+    if (bad >= 0) problems.push(`'header' line ${bad + 1} holds a line break or NUL; each header line must be a single line`);
+  }
   expect(sink.order === undefined || tiers.includes(sink.order as string), `'order' must be one of ${tiers.join(', ')}`);
   expect(sink.dependencies === undefined || isStringArray(sink.dependencies), `'dependencies' must be an array of sink names`);
   expect(sink.store === undefined || sink.store === 'memory' || sink.store === 'disk', `'store' must be 'memory' or 'disk'`);
@@ -68,7 +74,8 @@ function variableProblems(key: string, spec: unknown, problems: string[]): void 
   if (required !== undefined && typeof required !== 'boolean' && !isCondition(required)) problems.push(`variable ${key}: 'required' must be a boolean or { when: { KEY: value } }`);
 }
 
-function formatProblems(format: unknown): string[] {
+/** The problems of a `format` spec: the rules its format relies on, checked before anything is rendered. */
+export function formatProblems(format: unknown): string[] {
   if (format === undefined || format === 'dotenv' || format === 'ini' || format === 'json') return [];
   if (typeof format !== 'object' || format === null) return [`'format' must be 'dotenv', 'ini', 'json' or an object with a 'type'`];
   const spec = format as Record<string, unknown>;
@@ -77,7 +84,11 @@ function formatProblems(format: unknown): string[] {
       ? []
       : [`'format.readers' must list readers among ${readers.join(', ')}`];
   }
-  if (spec.type === 'ini') return spec.section === undefined || typeof spec.section === 'string' ? [] : [`'format.section' must be a string`];
+  if (spec.type === 'ini') {
+    if (spec.section === undefined) return [];
+    if (typeof spec.section !== 'string') return [`'format.section' must be a string`];
+    return isSectionName(spec.section) ? [] : [`'format.section' must be a section name of one line (not empty, no line break)`];
+  }
   if (spec.type === 'json') return spec.merge === undefined || typeof spec.merge === 'boolean' ? [] : [`'format.merge' must be a boolean`];
   return [`'format.type' must be 'dotenv', 'ini' or 'json'`];
 }

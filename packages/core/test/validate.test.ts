@@ -1,5 +1,7 @@
 import { defineSink } from '../src/contract';
+import { checkSinks } from '../src/discovery';
 import { isSink, sinkProblems } from '../src/validate';
+import { thrown } from './helpers';
 
 const valid = { name: 'emprops_custom_nodes', nodes: ['emprops_custom_nodes'], variables: { HF_TOKEN: {} } };
 
@@ -60,6 +62,15 @@ describe('sinkProblems', () => {
     ['format', { type: 'dotenv', readers: [] }, "'format.readers' must list readers among python-dotenv, node-dotenv, bash, docker"],
     ['format', { type: 'dotenv', readers: ['ruby-dotenv'] }, "'format.readers' must list readers among python-dotenv, node-dotenv, bash, docker"],
     ['format', { type: 'ini', section: 1 }, "'format.section' must be a string"],
+    ['format', { type: 'ini', section: '' }, "'format.section' must be a section name of one line (not empty, no line break)"],
+    ['format', { type: 'ini', section: 'a\nb' }, "'format.section' must be a section name of one line (not empty, no line break)"],
+    ['format', { type: 'ini', section: 'a\rb' }, "'format.section' must be a section name of one line (not empty, no line break)"],
+    ['format', { type: 'ini', section: '\ud800' }, "'format.section' must be a section name of one line (not empty, no line break)"],
+    ['header', ['fine', 'a\nB=1'], "'header' line 2 holds a line break or NUL; each header line must be a single line"],
+    ['header', ['a\rb'], "'header' line 1 holds a line break or NUL; each header line must be a single line"],
+    ['header', ['a\u2028b'], "'header' line 1 holds a line break or NUL; each header line must be a single line"],
+    ['header', ['a\u2029b'], "'header' line 1 holds a line break or NUL; each header line must be a single line"],
+    ['header', ['a\0b'], "'header' line 1 holds a line break or NUL; each header line must be a single line"],
     ['format', { type: 'json', merge: 'yes' }, "'format.merge' must be a boolean"],
     ['variables', undefined, "'variables' must be an object of output keys"],
     ['variables', ['HF_TOKEN'], "'variables' must be an object of output keys"],
@@ -89,6 +100,11 @@ describe('sinkProblems', () => {
 
   it('refuses a when value that is neither a string nor a list of strings', () => {
     expect(variableProblems({ required: { when: { MODE: 1 } } })).toEqual(["variable KEY: 'required' must be a boolean or { when: { KEY: value } }"]);
+  });
+
+  it('lets discovery refuse a sink whose format or header only its rendering would have refused', () => {
+    const broken = { ...valid, format: { type: 'ini', section: '' }, header: ['a\nB=1'] };
+    expect(thrown(() => checkSinks([broken], 'test-plugin'))).toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'test-plugin' });
   });
 
   it('reports every problem at once', () => {

@@ -1,5 +1,4 @@
 import type { DotenvReader } from '../contract';
-import { ConfigError } from '../errors';
 import { READ_VARIABLES, PYTHON_DOTENV_VARIABLE, type ReadVariables } from './dotenv-readers';
 import { UnwritableValueError, type Format, type RenderRequest } from './format';
 import { PY_SPACE, assertHeaderLines, commentLines, hasLoneSurrogate } from './text';
@@ -72,13 +71,12 @@ const PAIR_REASONS: Readonly<Record<string, string>> = {
   'bash|docker': `${VERBATIM} bash too: letters, digits, _ @ % + = : , . / - and non-ASCII characters only`,
 };
 
-/** Writes `.env` files that every declared reader decodes to exactly the given values, or refuses. */
+/**
+ * Writes `.env` files that every declared reader decodes to exactly the given values, or refuses.
+ * @param readers a non-empty list of {@link DOTENV_READERS} (`createFormat` checks it)
+ */
 export function createDotenvFormat(readers: readonly DotenvReader[] = ['python-dotenv']): Format {
   const declared = DOTENV_READERS.filter((reader) => readers.includes(reader));
-  const unknown = readers.filter((reader) => !DOTENV_READERS.includes(reader));
-  if (declared.length === 0 || unknown.length > 0) {
-    throw new ConfigError('BAD_FORMAT', `dotenv readers must be a non-empty list of ${DOTENV_READERS.join(', ')}`);
-  }
   // parse() models one reader; python-dotenv's rules are the strictest on values, and render checks all.
   const primary = READ_VARIABLES[declared[0] ?? 'python-dotenv'];
 

@@ -1,4 +1,6 @@
 import type { FormatSpec } from '../contract';
+import { ConfigError } from '../errors';
+import { formatProblems } from '../validate';
 import { createDotenvFormat } from './dotenv';
 import type { Format } from './format';
 import { createIniFormat } from './ini';
@@ -9,8 +11,13 @@ export { createIniFormat } from './ini';
 export { createJsonFormat, type JsonFormatOptions } from './json';
 export { UnwritableValueError, type Format, type RenderRequest } from './format';
 
-/** The format a sink declares; no declaration means a `.env` for python-dotenv. */
+/**
+ * The format a sink declares; no declaration means a `.env` for python-dotenv.
+ * @throws ConfigError `BAD_FORMAT` for a spec discovery would refuse (a caller may not have come through it)
+ */
 export function createFormat(spec: FormatSpec | undefined): Format {
+  const problems = formatProblems(spec);
+  if (problems.length > 0) throw new ConfigError('BAD_FORMAT', problems.join('; '));
   const normalised = typeof spec === 'string' ? { type: spec } : (spec ?? { type: 'dotenv' as const });
   switch (normalised.type) {
     case 'dotenv':

@@ -1,6 +1,6 @@
 // A small line-based model of Python's configparser: no npm INI library both keeps comments and
 // byte-identical lines on merge and follows configparser's exact rules (lowercased keys, `%%`, indentation).
-import { ConfigError, SinkError } from '../errors';
+import { SinkError } from '../errors';
 import { UnwritableValueError, type Format, type RenderRequest } from './format';
 import { PY_SPACE, assertHeaderLines, commentLines, hasLoneSurrogate, pyRstrip, pyStrip } from './text';
 
@@ -217,11 +217,16 @@ function mergeInto(existing: string, section: string, entries: RenderRequest['en
   return text + `[${section}]${eol}` + appended.map((line) => line + eol).join('');
 }
 
-/** Writes one section of an ini file for Python's `configparser.ConfigParser()`, merging into what is there. */
+/** A section name `[name]` can carry: one line of text (discovery checks a sink's `format.section` with it). */
+export function isSectionName(section: string): boolean {
+  return section !== '' && !/[\r\n]/.test(section) && !hasLoneSurrogate(section);
+}
+
+/**
+ * Writes one section of an ini file for Python's `configparser.ConfigParser()`, merging into what is there.
+ * @param section a name `isSectionName` accepts (`createFormat` checks it)
+ */
 export function createIniFormat(section = 'default'): Format {
-  if (section === '' || /[\r\n]/.test(section) || hasLoneSurrogate(section)) {
-    throw new ConfigError('BAD_FORMAT', 'an ini section name must be non-empty text on one line');
-  }
   const parse = (text: string): Record<string, string> => {
     try {
       return readSection(readIni(text).blocks, section);

@@ -31,10 +31,16 @@ export function hasLoneSurrogate(text: string): boolean {
 /**
  * Header lines become comments; a line break inside one would end the comment and start a line that
  * readers parse as content. U+2028/U+2029 count because JavaScript readers (npm dotenv) end lines there.
+ * Discovery refuses a sink's header by this rule (`sinkProblems`).
  */
+export function isHeaderLine(line: string): boolean {
+  return !/[\r\n\u2028\u2029\0]/.test(line);
+}
+
+/** For callers of `Format.render` that did not come through discovery. */
 export function assertHeaderLines(header: readonly string[]): void {
   header.forEach((line, index) => {
-    if (/[\r\n\u2028\u2029\0]/.test(line)) {
+    if (!isHeaderLine(line)) {
       throw new ConfigError('BAD_HEADER', `header line ${index + 1} contains a line break or NUL; header lines must be single lines`);
     }
   });

@@ -1,5 +1,6 @@
 import type { DotenvReader } from '../../src/contract';
 import { ConfigError } from '../../src/errors';
+import { createFormat } from '../../src/formats';
 import { createDotenvFormat } from '../../src/formats/dotenv';
 import { UnwritableValueError } from '../../src/formats/format';
 import { problems, READER_SETS, renderEach, type Entries } from '../helpers/dotenv-check';
@@ -156,7 +157,8 @@ describe('keys, header and layout', () => {
   });
 
   test('an unknown or empty reader list is a configuration error', () => {
-    expect(() => createDotenvFormat([])).toThrow(ConfigError);
-    expect(() => createDotenvFormat(['zsh' as DotenvReader])).toThrow(ConfigError);
+    // The rule lives in validate.ts's formatProblems, which createFormat applies.
+    expect(() => createFormat({ type: 'dotenv', readers: [] })).toThrow(ConfigError);
+    expect(() => createFormat({ type: 'dotenv', readers: ['zsh' as DotenvReader] })).toThrow(ConfigError);
   });
 });

@@ -1,4 +1,5 @@
 import { createFormat } from '../../src/formats';
+import { ConfigError } from '../../src/errors';
 
 test.each([
   [undefined, 'dotenv (python-dotenv)'],
@@ -10,4 +11,14 @@ test.each([
   [{ type: 'json', merge: true }, 'json (merged)'],
 ] as const)('createFormat(%j) is %s', (spec, label) => {
   expect(createFormat(spec).label).toBe(label);
+});
+
+test.each([
+  [{ type: 'dotenv', readers: [] }],
+  [{ type: 'dotenv', readers: ['zsh'] }],
+  [{ type: 'ini', section: '' }],
+  [{ type: 'ini', section: 'a\nb' }],
+  [{ type: 'yaml' }],
+])('createFormat(%j), a spec discovery would refuse, is a configuration error', (spec) => {
+  expect(() => createFormat(spec as never)).toThrow(ConfigError);
 });
