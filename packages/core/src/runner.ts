@@ -270,7 +270,9 @@ export class Runner {
       exists(relative) {
         settle();
         const absolute = path.resolve(comfyuiDir, relative);
-        if (path.relative(comfyuiDir, absolute).startsWith('..')) return false;
+        const fromRoot = path.relative(comfyuiDir, absolute);
+        // Outside the tree is `..` or `../…`; a name of its own may start with two dots (`..cache`).
+        if (fromRoot === '..' || fromRoot.startsWith(`..${path.sep}`)) return false;
         try {
           fs.lstatSync(absolute);
           return true;

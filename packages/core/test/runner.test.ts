@@ -137,6 +137,27 @@ describe('Runner', () => {
     expect(seen).toEqual(['2.0\n', undefined, true, false]);
   });
 
+  it("tells file() that a name starting with '..' inside the tree exists, and nothing outside it does", () => {
+    const seen: boolean[] = [];
+    const probing = sink({
+      name: 'probing',
+      file: (context) => {
+        const sibling = `${path.basename(context.comfyuiDir)}-outside`;
+        seen.push(context.exists('..cache'), context.exists('custom_nodes/probing/..hidden'), context.exists('..'), context.exists(`../${sibling}`), context.exists(`${context.comfyuiDir}-outside`));
+        return { path: '.env' };
+      },
+    });
+    const { run, comfyuiDir } = setup({ files: { 'custom_nodes/probing/..hidden': 'x', '..cache': 'x' }, env: { HF_TOKEN: CANARY }, sinks: [probing] });
+    const outside = `${comfyuiDir}-outside`;
+    fs.writeFileSync(outside, 'x');
+    try {
+      expect(run().sinks[0]?.status).toBe('written');
+    } finally {
+      fs.rmSync(outside);
+    }
+    expect(seen).toEqual([true, true, false, false, false]);
+  });
+
   it('tells file() that an existing directory exists', () => {
     let userDirExists: boolean | undefined;
     const probing = sink({
