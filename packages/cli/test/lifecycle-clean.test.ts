@@ -210,6 +210,17 @@ describe('a target that existed before runtime-env ran', () => {
     expect(fs.readFileSync(at('C/custom_nodes/one_node/.env'), 'utf8')).toBe('ONE_TOKEN=hf_FAKE_baked_in\n');
   });
 
+  test('under --strict, leaves no copy of the file it refused in the state directory', () => {
+    fs.writeFileSync(at('one-sink.js'), "module.exports = { name: 'one', nodes: ['one_node'], variables: { ONE_TOKEN: {} } };\n");
+    fs.mkdirSync(at('C/custom_nodes/one_node'));
+    fs.writeFileSync(at('C/custom_nodes/one_node/.env'), 'ONE_TOKEN=hf_FAKE_baked_in\n');
+
+    const result = run(['--strict', '--plugin', at('one-sink.js'), '--only', 'one'], { ONE_TOKEN: 'hf_FAKE_one_token_0003' });
+
+    expect(result.status).toBe(1);
+    expect(fs.existsSync(at('state/backups')) ? fs.readdirSync(at('state/backups')) : []).toEqual([]);
+  });
+
   test('is not reported when an earlier, uncleaned run wrote it', () => {
     run(['--store', 'disk']);
 

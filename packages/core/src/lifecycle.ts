@@ -47,8 +47,8 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   // Our own link is ours without a record: a recreated container keeps the tree but loses /run (the
   // state) and /dev/shm (the store), and finds the link, now dangling, of a run it has no record of.
   const alreadyLinked = store?.memory?.isOurLink(write.linkPath, found) ?? false;
-  const history = alreadyLinked ? { exists: true, ours: true } : (state?.beforeWrite(write.linkPath, found, { dryRun, merged: mergesExisting(sink.format) }) ?? { exists: false, ours: false });
-  if (history.exists && !history.ours) {
+  // Something there that no earlier run wrote (the state has no record of it).
+  if (state && found !== undefined && !alreadyLinked && state.find(write.linkPath) === undefined) {
     if (write.carriesSecret) {
       const message = `${file} existed before runtime-env ran — is a secret file baked into the image?`;
       if (write.strict) throw new SinkError('PREEXISTING_TARGET', `${message} (--strict refuses to overwrite it; remove it from the image)`, { file });
@@ -56,6 +56,8 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
     } else {
       logger.debug(`${file} existed before runtime-env ran; its previous content is kept for clean`, { sink: sink.name, file });
     }
+    // Only now: a file --strict refuses is left alone, and no copy of it (a secret, maybe) is made.
+    if (!dryRun) state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format) });
   }
 
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';

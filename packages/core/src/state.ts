@@ -122,14 +122,6 @@ export function ensurePrivateDirectory(fs: FileSystem, dir: string, uid: number)
   }
 }
 
-/** What `beforeWrite` found at a target. */
-export interface TargetHistory {
-  /** Something is there. */
-  exists: boolean;
-  /** It was written by an earlier run that has not been cleaned (the state has a record of it). */
-  ours: boolean;
-}
-
 /**
  * The state of one state directory, loaded once per command and saved once with `commit`. Saving once
  * keeps a thousand-sink run linear; a run killed before `commit` leaves files that the next run sees
@@ -192,15 +184,13 @@ export class RunState {
   }
 
   /**
-   * Before a write: is something at the target, and is it ours? When it is someone else's and this is
-   * a real run, its bytes are saved first, so `clean` can put them back even if we crash mid-write.
+   * Before a real write over a file that is someone else's (no record of it): saves its bytes, so
+   * `clean` can put them back even if we crash mid-write. Until `record`, the copy is pending: `commit`
+   * removes one the run never recorded a write for.
    * @param found what `lstat` found at the target just now (the caller has it from its path checks)
    */
-  beforeWrite(target: string, found: Stats | undefined, options: { dryRun: boolean; merged: boolean }): TargetHistory {
-    if (found === undefined) return { exists: false, ours: false };
-    if (this.records.has(target)) return { exists: true, ours: true };
-    if (!options.dryRun && found.isFile()) this.pending.set(target, this.saveBackup(target, options.merged));
-    return { exists: true, ours: false };
+  keepPrevious(target: string, found: Stats, options: { merged: boolean }): void {
+    if (found.isFile()) this.pending.set(target, this.saveBackup(target, options.merged));
   }
 
   /** After a write (or an unchanged file): record it. The first run's `previous` is kept across runs. */
@@ -237,7 +227,10 @@ export class RunState {
     }
   }
 
-  /** Writes the state file atomically, 0600 (removes it when nothing is recorded), and releases the lock. */
+  /**
+   * Writes the state file atomically, 0600 (removes it when nothing is recorded), removes the copies of
+   * files whose write failed, and releases the lock.
+   */
   commit(): void {
     const file = path.join(this.dir, STATE_FILE);
     try {
@@ -253,8 +246,21 @@ export class RunState {
       const document: StateDocument = { version: 1, records: [...this.records.values()] };
       writePrivate(this.fs, file, `${JSON.stringify(document, null, 2)}\n`);
     } finally {
+      this.discardPending();
       this.release();
     }
+  }
+
+  /** Copies no record points to, nor ever will: `clean` would not find them, and they may hold secrets. */
+  private discardPending(): void {
+    for (const { backup } of this.pending.values()) {
+      try {
+        this.fs.unlinkSync(backup);
+      } catch {
+        // already gone
+      }
+    }
+    this.pending.clear();
   }
 
   /** Lets the next run in without saving (a failed open). */
