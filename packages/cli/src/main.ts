@@ -7,6 +7,7 @@ import { listCommand } from './commands/list';
 import { newSinkCommand } from './commands/new-sink';
 import { checkCommand, planCommand, runCommand } from './commands/run';
 import type { CliContext } from './context';
+import { setting } from './options';
 import { print } from './output';
 
 const exitCodesHelp = `
@@ -58,7 +59,7 @@ function reportError(error: unknown, context: CliContext, json: boolean): number
   }
   const message = error instanceof Error ? error.message : String(error);
   context.stderr.write(redactor.redact(`runtime-env: internal error: ${message}\n(set RUNTIME_ENV_LOG_LEVEL=debug for the stack)\n`));
-  if (context.env.RUNTIME_ENV_LOG_LEVEL === 'debug' && error instanceof Error && error.stack) context.stderr.write(`${redactor.redact(error.stack)}\n`);
+  if (setting(context.env, 'RUNTIME_ENV_LOG_LEVEL') === 'debug' && error instanceof Error && error.stack) context.stderr.write(`${redactor.redact(error.stack)}\n`);
   return ExitCode.internal;
 }
 

@@ -8,6 +8,7 @@ import {
   LOG_LEVELS,
   Redactor,
   Runner,
+  type Environment,
   type LoadedSink,
   type Logger,
   type LogLevel,
@@ -84,14 +85,26 @@ function parseOwner(value: string): { uid: number; gid: number } {
   return { uid: Number(match[1]), gid: Number(match[2]) };
 }
 
+/**
+ * A setting from the environment. Empty counts as unset, as it does for every variable the sinks read:
+ * a platform's form often passes `NAME=` for a field left blank.
+ */
+export function setting(env: Environment, name: string): string | undefined {
+  return env[name] || undefined;
+}
+
+/** `$COMFYUI_PATH`, else `$WORKSPACE_PATH/ComfyUI`, else `/workspace/ComfyUI`; not resolved (audit reads it inside --rootfs). */
+export function defaultComfyuiDir(env: Environment): string {
+  const workspace = setting(env, 'WORKSPACE_PATH');
+  return setting(env, 'COMFYUI_PATH') ?? (workspace ? path.join(workspace, 'ComfyUI') : '/workspace/ComfyUI');
+}
+
 export function comfyuiDir(flags: RunFlags, context: CliContext): string {
-  const { env } = context;
-  const dir = flags.comfyuiDir ?? env.COMFYUI_PATH ?? (env.WORKSPACE_PATH ? path.join(env.WORKSPACE_PATH, 'ComfyUI') : '/workspace/ComfyUI');
-  return path.resolve(context.cwd, dir);
+  return path.resolve(context.cwd, flags.comfyuiDir ?? defaultComfyuiDir(context.env));
 }
 
 export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContext, redactor: Redactor): Logger {
-  const level = flags.logLevel ?? context.env.RUNTIME_ENV_LOG_LEVEL ?? 'info';
+  const level = flags.logLevel ?? setting(context.env, 'RUNTIME_ENV_LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new ConfigError('BAD_OPTION', `RUNTIME_ENV_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${level}')`);
   }
@@ -113,7 +126,7 @@ export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNo
 
 /** The discovered sinks plus those a config_nodes.json declares (and which declarations a code sink shadows). */
 export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): WithDeclarations {
-  const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : context.env.RUNTIME_ENV_PROJECT ?? findProjectDir(context.fs, context.cliDir);
+  const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'RUNTIME_ENV_PROJECT') ?? findProjectDir(context.fs, context.cliDir);
   return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd }), configNodesOption(flags), context);
 }
 

@@ -15,7 +15,7 @@ import {
 import type { CliContext } from '../context';
 import { print } from '../output';
 import type { CommandSpec } from '../args';
-import { discoveryOptions, loadSinks, type RunFlags } from '../options';
+import { defaultComfyuiDir, discoveryOptions, loadSinks, type RunFlags } from '../options';
 
 interface AuditFlags extends Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes' | 'json' | 'envFile' | 'override' | 'secretsDir'> {
   dockerfile: string[];
@@ -65,11 +65,10 @@ function runAudit(flags: AuditFlags, context: CliContext): number {
     const sources = new Sources({ env: context.env, envFiles: flags.envFile, override: flags.override, secretsDir: flags.secretsDir, cwd: context.cwd, fs: context.fs });
     const secrets = secretValues(sinks, sources);
     for (const [, value] of secrets) context.redactor.add(value);
-    const { env } = context;
     rootfs = auditRootfs({
       fs: context.fs,
       rootfs: path.resolve(context.cwd, flags.rootfs),
-      comfyuiDir: flags.comfyuiDir ?? env.COMFYUI_PATH ?? (env.WORKSPACE_PATH ? path.posix.join(env.WORKSPACE_PATH, 'ComfyUI') : '/workspace/ComfyUI'),
+      comfyuiDir: flags.comfyuiDir ?? defaultComfyuiDir(context.env),
       sinks,
       secrets: [...secrets],
       maxFileSize: flags.maxFileSize,
