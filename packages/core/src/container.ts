@@ -4,7 +4,7 @@ import { realFileSystem, type FileSystem } from './fs';
 import { createLogger, type Logger } from './logger';
 import { Redactor } from './redact';
 import { Sources, type SourceOptions } from './sources';
-import { CLOCK, ENV, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
+import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 
 export interface ContainerOptions extends Omit<SourceOptions, 'fs'> {
   sinks: readonly LoadedSink[];
@@ -23,7 +23,6 @@ export function createContainer(options: ContainerOptions): DependencyContainer 
   const fs = options.fs ?? realFileSystem;
   const redactor = options.redactor ?? new Redactor();
   const container = rootContainer.createChildContainer();
-  container.register(ENV, { useValue: options.env });
   container.register(FS, { useValue: fs });
   container.register(CLOCK, { useValue: options.clock ?? (() => new Date()) });
   container.register(REDACTOR, { useValue: redactor });

@@ -10,7 +10,7 @@ export { orderLoaded, orderSinks } from './order';
 export { REDACTED, Redactor } from './redact';
 export { Runner, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
 export { Sources, type Environment, type Found, type SourceOptions } from './sources';
-export { CLOCK, ENV, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
+export { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 export { sinkProblems } from './validate';
 export type { VariableReport } from './variables';
 export { cleanRecorded, type CleanAction, type CleanEntry, type CleanOptions, type CleanReport } from './clean';

@@ -1,5 +1,4 @@
 /** Injection tokens. Symbols, with explicit `@inject`, so no decorator metadata is needed at run time. */
-export const ENV = Symbol('runtime-env:env');
 export const LOGGER = Symbol('runtime-env:logger');
 export const CLOCK = Symbol('runtime-env:clock');
 export const FS = Symbol('runtime-env:fs');
