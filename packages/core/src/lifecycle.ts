@@ -57,7 +57,7 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
       logger.debug(`${file} existed before runtime-env ran; its previous content is kept for clean`, { sink: sink.name, file });
     }
     // Only now: a file --strict refuses is left alone, and no copy of it (a secret, maybe) is made.
-    if (!dryRun) state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format) });
+    if (!dryRun) state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format), file });
   }
 
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';

@@ -6,7 +6,7 @@ import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import { pathId, randomToken } from './ids';
 import { isAlive } from './pid';
-import { writeAll } from './writer';
+import { readExistingBytes, writeAll } from './writer';
 import type { Environment } from './sources';
 
 /**
@@ -188,9 +188,12 @@ export class RunState {
    * `clean` can put them back even if we crash mid-write. Until `record`, the copy is pending: `commit`
    * removes one the run never recorded a write for.
    * @param found what `lstat` found at the target just now (the caller has it from its path checks)
+   * @throws SinkError when the file cannot be read as the writer would read it (`readExistingBytes`)
    */
-  keepPrevious(target: string, found: Stats, options: { merged: boolean }): void {
-    if (found.isFile()) this.pending.set(target, this.saveBackup(target, options.merged));
+  keepPrevious(target: string, found: Stats, options: { merged: boolean; file: string }): void {
+    if (!found.isFile()) return;
+    const previous = this.saveBackup(target, options.merged, options.file);
+    if (previous) this.pending.set(target, previous);
   }
 
   /** After a write (or an unchanged file): record it. The first run's `previous` is kept across runs. */
@@ -273,18 +276,13 @@ export class RunState {
     }
   }
 
-  private saveBackup(target: string, merged: boolean): PreviousFile {
+  /** `undefined` when the file is gone since it was found. */
+  private saveBackup(target: string, merged: boolean, file: string): PreviousFile | undefined {
+    const existing = readExistingBytes(this.fs, target, file);
+    if (existing === undefined) return undefined;
+    const { bytes, stat } = existing;
     const directory = path.join(this.dir, BACKUP_DIR);
     ensurePrivateDirectory(this.fs, directory, this.uid);
-    const fd = this.fs.openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    let bytes: Buffer;
-    let stat;
-    try {
-      stat = this.fs.fstatSync(fd);
-      bytes = this.fs.readFileSync(fd);
-    } finally {
-      this.fs.closeSync(fd);
-    }
     const backup = path.join(directory, `${pathId(target)}.orig`);
     writePrivate(this.fs, backup, bytes);
     return { backup, sha256: sha256(bytes), mode: `0${(stat.mode & 0o7777).toString(8)}`, uid: stat.uid, gid: stat.gid, merged };

@@ -284,27 +284,39 @@ function inspect(fs: FileSystem, target: Target): Existing | undefined {
   // One created since `locate` looked is replaced by the rename all the same, as it would be had it
   // appeared just after this open.
   if (target.absent === true) return undefined;
+  const existing = readExistingBytes(fs, target.path, target.display);
+  if (existing === undefined) return undefined;
+  const text = existing.bytes.toString('utf8');
+  return { text, exactText: Buffer.from(text, 'utf8').equals(existing.bytes), stat: existing.stat };
+}
+
+/**
+ * The bytes and metadata of the file at `absolutePath`, read as the writer reads what it replaces:
+ * the last component not followed, and only a regular file with no other hard link. `undefined` when
+ * nothing is there.
+ * @param display the file's name in errors
+ * @throws SinkError `UNSAFE_PATH`, `NOT_A_FILE` or `READ_FAILED`
+ */
+export function readExistingBytes(fs: FileSystem, absolutePath: string, display: string): { bytes: Buffer; stat: Stats } | undefined {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO swapped in since the lstat must not hang the container start.
-    fd = fs.openSync(target.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = fs.openSync(absolutePath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw unsafe(target.display, 'it is a symbolic link');
-    throw new SinkError('READ_FAILED', `cannot read ${target.display} (${code ?? 'error'})`, { file: target.display, cause: error });
+    if (code === 'ELOOP') throw unsafe(display, 'it is a symbolic link');
+    throw new SinkError('READ_FAILED', `cannot read ${display} (${code ?? 'error'})`, { file: display, cause: error });
   }
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw notAFile(target.display, stat);
+    if (!stat.isFile()) throw notAFile(display, stat);
     // A hard link into the tree could hand us another file's content as "previous" (and a chmod).
-    if (stat.nlink > 1) throw unsafe(target.display, `it has ${stat.nlink} hard links`);
-    const bytes = fs.readFileSync(fd);
-    const text = bytes.toString('utf8');
-    return { text, exactText: Buffer.from(text, 'utf8').equals(bytes), stat };
+    if (stat.nlink > 1) throw unsafe(display, `it has ${stat.nlink} hard links`);
+    return { bytes: fs.readFileSync(fd), stat };
   } catch (error) {
     if (error instanceof SinkError) throw error;
-    throw new SinkError('READ_FAILED', `cannot read ${target.display} (${errnoCode(error) ?? 'error'})`, { file: target.display, cause: error });
+    throw new SinkError('READ_FAILED', `cannot read ${display} (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
   } finally {
     fs.closeSync(fd);
   }

@@ -3,18 +3,19 @@ import * as path from 'node:path';
 import { realFileSystem, type FileSystem } from '../src/fs';
 import { writeTarget } from '../src/lifecycle';
 import { RunState } from '../src/state';
+import { Store } from '../src/store';
 import { captureLogger, sink, testdir, thrown } from './helpers';
 
 const uid = process.getuid!();
 
 /** A run's state in a fresh directory, over `fileSystem`, and a tree with one node holding a baked-in `.env`. */
-function setUp(fileSystem: FileSystem = realFileSystem) {
+function setUp(fileSystem: FileSystem = realFileSystem, store?: Store) {
   const comfyuiDir = testdir({ 'custom_nodes/node_a/.env': 'A_TOKEN=fake-baked-in\n' });
   const stateDir = testdir();
   const state = RunState.open(fileSystem, stateDir, uid);
   const root = path.join(comfyuiDir, 'custom_nodes', 'node_a');
   const write = (strict = false) =>
-    writeTarget(fileSystem, captureLogger().logger, { state }, {
+    writeTarget(fileSystem, captureLogger().logger, { state, store }, {
       sink: sink({ name: 'node_a', variables: { A_TOKEN: {} } }),
       carriesSecret: true,
       linkPath: path.join(root, '.env'),
@@ -62,5 +63,42 @@ describe('the copy of a file that was there before', () => {
 
     expect(backups()).toHaveLength(1);
     expect(state.list()[0]?.previous?.backup).toBe(path.join(stateDir, 'backups', backups()[0]!));
+  });
+});
+
+describe('a file that was there before and cannot be copied safely', () => {
+  test('fails its sink with READ_FAILED naming the file when it cannot be read', () => {
+    const unreadable: FileSystem = {
+      ...realFileSystem,
+      openSync: ((file: string, flags: number, mode?: number) => {
+        if (String(file).endsWith(`${path.sep}.env`) && typeof flags === 'number') throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
+        return realFileSystem.openSync(file, flags, mode);
+      }) as FileSystem['openSync'],
+    };
+    const { state, write, backups } = setUp(unreadable);
+
+    const error = thrown(() => write());
+    state.commit();
+
+    expect([error.code, error.message, error.file]).toEqual(['READ_FAILED', 'cannot read custom_nodes/node_a/.env (EACCES)', 'custom_nodes/node_a/.env']);
+    expect(backups()).toEqual([]);
+  });
+
+  test('is refused when it has other hard links, even where the memory store would only link over it', () => {
+    const storeDir = fs.mkdtempSync('/dev/shm/runtime-env-state-test-');
+    try {
+      const store = Store.open(realFileSystem, captureLogger().logger, { mode: 'memory', dir: path.join(storeDir, 'store'), uid });
+      const { comfyuiDir, state, write, backups } = setUp(realFileSystem, store);
+      const target = path.join(comfyuiDir, 'custom_nodes/node_a/.env');
+      fs.linkSync(target, path.join(comfyuiDir, 'elsewhere'));
+
+      expect(thrown(() => write()).code).toBe('UNSAFE_PATH');
+      state.commit();
+
+      expect(backups()).toEqual([]);
+      expect(fs.lstatSync(target).isFile()).toBe(true);
+    } finally {
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    }
   });
 });
