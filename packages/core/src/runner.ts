@@ -139,7 +139,10 @@ export class Runner {
 
       const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
       report.variables = resolved.report;
-      if (resolved.errors.length > 0) throw resolved.errors;
+      if (resolved.errors.length > 0) {
+        for (const error of resolved.errors) this.fail(report, error);
+        return report;
+      }
       for (const line of resolved.report) {
         if (line.state === 'missing' && line.unset) this.logger.warn(`${sink.name}: ${line.key} left out because ${line.unset.join(', ')} ${line.unset.length === 1 ? 'is' : 'are'} not set`, { sink: sink.name, variable: line.key });
       }
@@ -203,10 +206,7 @@ export class Runner {
         report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
       }
     } catch (caught) {
-      report.status = 'failed';
-      const errors = (Array.isArray(caught) ? caught : [caught]).map((error) => this.describe(error));
-      report.errors.push(...errors);
-      for (const error of errors) this.logger.error(`${sink.name} failed: ${error.message}`, { sink: sink.name, code: error.code, variable: error.variable, file: error.file });
+      this.fail(report, caught);
     }
     return report;
   }
@@ -242,10 +242,7 @@ export class Runner {
       if (!entry) continue;
       const { report, file } = entry;
       report.files = report.files.filter((other) => other !== file);
-      report.status = 'failed';
-      const described = this.describe(error);
-      report.errors.push(described);
-      this.logger.error(`${report.name} failed: ${described.message}`, { sink: report.name, code: described.code, variable: described.variable, file: described.file });
+      this.fail(report, error);
     }
     links.clear();
   }
@@ -282,6 +279,14 @@ export class Runner {
       },
     };
     return chooseTarget(sink, context, this.redactor);
+  }
+
+  /** Fails the sink with `error`: in its report and, redacted, in the log. */
+  private fail(report: SinkReport, error: unknown): void {
+    const described = this.describe(error);
+    report.status = 'failed';
+    report.errors.push(described);
+    this.logger.error(`${report.name} failed: ${described.message}`, { sink: report.name, code: described.code, variable: described.variable, file: described.file });
   }
 
   private describe(error: unknown): ErrorReport {
