@@ -37,15 +37,20 @@ export const program: Program = {
  */
 export async function main(argv: readonly string[], io: Omit<CliContext, 'redactor'>): Promise<number> {
   const context: CliContext = { ...io, redactor: seededRedactor(io.env) };
+  let json: boolean | undefined;
   try {
     const invocation = parseCommandLine(program, argv);
     if (invocation.kind === 'print') {
       context.stdout.write(invocation.text);
       return ExitCode.ok;
     }
+    json = invocation.flags.json === true;
     return await invocation.command.run(invocation.flags, invocation.args, context);
   } catch (error) {
-    return reportError(error, context, argv.includes('--json'));
+    // When the command line did not parse, guess from the words before `--`: those after it are
+    // exec's COMMAND's, and so is its stdout.
+    const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+    return reportError(error, context, json ?? ours.includes('--json'));
   }
 }
 
