@@ -52,8 +52,9 @@ export function cleanRecorded(fs: FileSystem, state: RunState, options: CleanOpt
     if (record.storedAt) stores.add(path.dirname(record.storedAt));
     if (entry.action !== 'kept') state.forget(record.path);
   }
-  state.commit();
+  // Under the lock: a run that takes it next may create the directory again and write into it.
   for (const store of stores) removeIfEmpty(fs, store);
+  state.commit();
   const counts: Record<CleanAction, number> = { removed: 0, restored: 0, gone: 0, kept: 0 };
   for (const entry of files) counts[entry.action] += 1;
   return { stateDir: state.dir, files, counts };
@@ -155,9 +156,10 @@ function unlinkQuietly(fs: FileSystem, file: string): void {
   }
 }
 
+/** rmdir, which fails on a directory that is not empty: a file that appeared since is never lost. */
 function removeIfEmpty(fs: FileSystem, directory: string): void {
   try {
-    if (fs.readdirSync(directory).length === 0) fs.rmSync(directory, { recursive: true });
+    fs.rmdirSync(directory);
   } catch {
     // kept: not empty, or not ours to remove
   }

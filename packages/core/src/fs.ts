@@ -21,7 +21,7 @@ export type FileSystem = Pick<
   | 'readlinkSync'
   | 'realpathSync'
   | 'renameSync'
-  | 'rmSync'
+  | 'rmdirSync'
   | 'statSync'
   | 'statfsSync'
   | 'symlinkSync'

@@ -1,0 +1,73 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cleanRecorded } from '../src/clean';
+import { realFileSystem, type FileSystem } from '../src/fs';
+import { writeTarget } from '../src/lifecycle';
+import { RunState } from '../src/state';
+import { Store } from '../src/store';
+import { captureLogger, sink, testdir } from './helpers';
+
+const uid = process.getuid!();
+
+let storeRoot: string;
+beforeEach(() => {
+  storeRoot = fs.mkdtempSync('/dev/shm/runtime-env-clean-test-');
+});
+afterEach(() => fs.rmSync(storeRoot, { recursive: true, force: true }));
+
+/** One run that wrote `custom_nodes/node_a/.env` into the memory store and committed its state. */
+function writtenToMemory() {
+  const comfyuiDir = testdir({ 'custom_nodes/node_a/': '' });
+  const stateDir = testdir();
+  const storeDir = path.join(storeRoot, 'store');
+  const logger = captureLogger().logger;
+  const state = RunState.open(realFileSystem, stateDir, uid);
+  const store = Store.open(realFileSystem, logger, { mode: 'memory', dir: storeDir, uid });
+  const root = path.join(comfyuiDir, 'custom_nodes', 'node_a');
+  writeTarget(realFileSystem, logger, { state, store }, {
+    sink: sink({ name: 'node_a', variables: { A_TOKEN: {} } }),
+    carriesSecret: true,
+    linkPath: path.join(root, '.env'),
+    file: 'custom_nodes/node_a/.env',
+    request: { root, comfyuiDir, path: '.env', content: 'A_TOKEN=fake-a-token\n' },
+  });
+  state.commit();
+  return { comfyuiDir, stateDir, storeDir, target: path.join(root, '.env'), storedAt: store.memory!.fileFor(path.join(root, '.env')) };
+}
+
+describe('the memory store directory', () => {
+  test('is removed, once empty, before clean lets the next run in', () => {
+    const { stateDir, storeDir } = writtenToMemory();
+    const lock = path.join(stateDir, 'state.lock');
+    const storeAtRelease: boolean[] = [];
+    const watching: FileSystem = {
+      ...realFileSystem,
+      unlinkSync: (file) => {
+        if (file === lock) storeAtRelease.push(fs.existsSync(storeDir));
+        realFileSystem.unlinkSync(file);
+      },
+    };
+
+    const report = cleanRecorded(watching, RunState.open(watching, stateDir, uid));
+
+    expect(report.counts.removed).toBe(1);
+    expect(storeAtRelease).toEqual([false]);
+  });
+
+  test('is kept, with what it holds, when a file appears in it while clean runs', () => {
+    const { stateDir, storeDir, storedAt } = writtenToMemory();
+    const newcomer = path.join(storeDir, 'another-run.env');
+    // Another run (with its own state directory) writes into the store right after clean removed ours.
+    const racing: FileSystem = {
+      ...realFileSystem,
+      unlinkSync: (file) => {
+        realFileSystem.unlinkSync(file);
+        if (file === storedAt) fs.writeFileSync(newcomer, 'B_TOKEN=fake-b-token\n', { mode: 0o600 });
+      },
+    };
+
+    cleanRecorded(racing, RunState.open(racing, stateDir, uid));
+
+    expect(fs.readFileSync(newcomer, 'utf8')).toBe('B_TOKEN=fake-b-token\n');
+  });
+});
