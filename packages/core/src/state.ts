@@ -6,7 +6,7 @@ import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import { pathId, randomToken } from './ids';
 import { isAlive } from './pid';
-import { readExistingBytes, writeAll } from './writer';
+import { readExistingBytes, tempPathFor, writeAll } from './writer';
 import type { Environment } from './sources';
 
 /**
@@ -349,9 +349,13 @@ export function readPrivate(fs: FileSystem, file: string): string | undefined {
   }
 }
 
-/** temp (O_EXCL, 0600) + fsync + rename: the state is either the old one or the new one. */
+/**
+ * temp (O_EXCL, 0600) + fsync + rename: the file is either the old one or the new one. The temp is
+ * named as the writer names its own, so the stale-temp sweep also removes one a killed `clean` left in
+ * the ComfyUI tree while it restored a file.
+ */
 export function writePrivate(fs: FileSystem, file: string, content: Buffer | string, mode = 0o600, owner?: { uid: number; gid: number }): void {
-  const temp = `${file}.${process.pid}.${randomToken()}.tmp`;
+  const temp = tempPathFor(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(temp, 'wx', 0o600);

@@ -5,6 +5,7 @@ import { realFileSystem, type FileSystem } from '../src/fs';
 import { writeTarget } from '../src/lifecycle';
 import { RunState } from '../src/state';
 import { Store } from '../src/store';
+import { writeFileSafely } from '../src/writer';
 import { captureLogger, sink, testdir } from './helpers';
 
 const uid = process.getuid!();
@@ -70,4 +71,33 @@ describe('the memory store directory', () => {
 
     expect(fs.readFileSync(newcomer, 'utf8')).toBe('B_TOKEN=fake-b-token\n');
   });
+});
+
+test("a restore's temp file that clean could not remove is swept by the next write there", () => {
+  const comfyuiDir = testdir({ 'custom_nodes/node_a/.env': 'A_TOKEN=fake-baked-in\n' });
+  const stateDir = testdir();
+  const root = path.join(comfyuiDir, 'custom_nodes', 'node_a');
+  const target = path.join(root, '.env');
+  const request = { root, comfyuiDir, path: '.env', content: 'A_TOKEN=fake-a-token\n' };
+  const state = RunState.open(realFileSystem, stateDir, uid);
+  writeTarget(realFileSystem, captureLogger().logger, { state }, { sink: sink({ name: 'node_a' }), carriesSecret: true, linkPath: target, file: 'custom_nodes/node_a/.env', request });
+  state.commit();
+  // As a clean killed between writing the restored file and renaming it leaves it.
+  const interrupted: FileSystem = {
+    ...realFileSystem,
+    renameSync: (from, to) => {
+      if (to === target) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
+      realFileSystem.renameSync(from, to);
+    },
+    unlinkSync: (file) => {
+      if (path.dirname(String(file)) === root) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
+      realFileSystem.unlinkSync(file);
+    },
+  };
+  expect(cleanRecorded(interrupted, RunState.open(interrupted, stateDir, uid)).counts.kept).toBe(1);
+  expect(fs.readdirSync(root)).toHaveLength(2);
+
+  writeFileSafely(realFileSystem, { ...request, content: 'A_TOKEN=fake-a-token-2\n' });
+
+  expect(fs.readdirSync(root)).toEqual(['.env']);
 });
