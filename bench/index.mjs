@@ -9,7 +9,7 @@
 //   --scale-dir DIR                 build the scale trees under DIR (e.g. /dev/shm: the program without the disk)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { cpus, tmpdir } from 'node:os';
+import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFloor } from './floor.mjs';
 import { generateTree, resetWrites } from './generate.mjs';
@@ -38,6 +38,11 @@ if (!existsSync(join(root, 'packages/cli/dist/runtime-env.js'))) fail('the CLI i
 
 const work = mkdtempSync(join(tmpdir(), 'runtime-env-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+// Ctrl-C or a kill would otherwise end the bench without its 'exit' handlers, leaving the work, scale
+// and store directories (a tmpfs counts against RAM) behind. The runs are spawnSync: a handler runs
+// only when the loops yield (betweenRuns).
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(128 + constants.signals[signal]));
+const betweenRuns = () => new Promise((resolve) => setImmediate(resolve));
 // A clean environment: what the children see must not depend on the shell that runs the bench. The
 // run state and the memory store (a tmpfs, where there is one) get directories of the bench's own.
 const stateDir = join(work, 'state');
@@ -122,9 +127,13 @@ async function measureStartup() {
   }
 
   console.log(`runtime-env bench (${results.mode}): ${results.machine.cpus} cores, Node ${process.version}; ${rounds} interleaved rounds after ${warmup} warm-up`);
-  for (let i = 0; i < warmup; i += 1) for (const command of commands) sample(command);
+  for (let i = 0; i < warmup; i += 1) {
+    for (const command of commands) sample(command);
+    await betweenRuns();
+  }
   const samples = Object.fromEntries(commands.map((command) => [command.id, []]));
   for (let round = 0; round < rounds; round += 1) {
+    await betweenRuns();
     const inRound = {};
     for (const command of shuffled(commands)) inRound[command.id] = sample(command);
     for (const command of commands) samples[command.id].push({ ...inRound[command.id], ratio: inRound[command.id].ms / inRound.node.ms, cpuRatio: inRound.node.cpuMs ? inRound[command.id].cpuMs / inRound.node.cpuMs : null });
@@ -156,8 +165,8 @@ async function measureStartup() {
 
 // ---------------------------------------------------------------------------------------------
 // 2. Scale: N sinks × 20 variables, through plugin packages and through config_nodes.json.
-if (only !== 'startup') measureScale();
-function measureScale() {
+if (only !== 'startup') await measureScale();
+async function measureScale() {
   const modes = [
     { id: 'plugins', label: 'plugin packages', args: (tree) => ['--project', tree.projectDir] },
     { id: 'config-nodes', label: 'config_nodes.json', args: (tree) => ['--project', tree.emptyProjectDir, '--config-nodes', tree.configNodes] },
@@ -181,6 +190,7 @@ function measureScale() {
       }
       const samples = [];
       for (let i = 0; i < scaleRuns; i += 1) {
+        await betweenRuns();
         freshStart(tree.comfyuiDir, size);
         samples.push(runOnce(argv, { env }));
       }
