@@ -150,27 +150,17 @@ export class RunState {
    */
   static open(fs: FileSystem, dir: string, uid: number, lockTimeoutMs = LOCK_TIMEOUT_MS): RunState {
     const state = new RunState(fs, dir, uid);
-    let text: string | undefined;
     try {
       ensurePrivateDirectory(fs, dir, uid);
       acquireLock(fs, path.join(dir, LOCK_FILE), lockTimeoutMs);
-      text = readPrivate(fs, path.join(dir, STATE_FILE));
+      const file = path.join(dir, STATE_FILE);
+      const text = readPrivate(fs, file);
+      if (text !== undefined) for (const record of parseState(text, file)) state.records.set(record.path, record);
     } catch (error) {
+      // Whatever went wrong, the next run must not wait for this one.
       state.release();
       if (error instanceof SinkError) throw new ConfigError(error.code, error.message, { file: error.file, cause: error.cause });
       throw error;
-    }
-    if (text !== undefined) {
-      let document: StateDocument;
-      try {
-        document = JSON.parse(text) as StateDocument;
-      } catch (error) {
-        throw new ConfigError('STATE_CORRUPT', `the state file ${path.join(dir, STATE_FILE)} is not valid JSON; remove it (files it named must then be removed by hand)`, { cause: error });
-      }
-      if (document.version !== 1 || !Array.isArray(document.records)) {
-        throw new ConfigError('STATE_CORRUPT', `the state file ${path.join(dir, STATE_FILE)} is not a runtime-env state (version 1)`);
-      }
-      for (const record of document.records) state.records.set(record.path, record);
     }
     return state;
   }
@@ -287,6 +277,20 @@ export class RunState {
     writePrivate(this.fs, backup, bytes);
     return { backup, sha256: sha256(bytes), mode: `0${(stat.mode & 0o7777).toString(8)}`, uid: stat.uid, gid: stat.gid, merged };
   }
+}
+
+/** @throws ConfigError `STATE_CORRUPT` */
+function parseState(text: string, file: string): StateRecord[] {
+  let document: StateDocument | null;
+  try {
+    document = JSON.parse(text) as StateDocument | null;
+  } catch (error) {
+    throw new ConfigError('STATE_CORRUPT', `the state file ${file} is not valid JSON; remove it (files it named must then be removed by hand)`, { cause: error });
+  }
+  if (document?.version !== 1 || !Array.isArray(document.records)) {
+    throw new ConfigError('STATE_CORRUPT', `the state file ${file} is not a runtime-env state (version 1)`);
+  }
+  return document.records;
 }
 
 /**

@@ -102,3 +102,14 @@ describe('a file that was there before and cannot be copied safely', () => {
     }
   });
 });
+
+test.each([
+  ['not JSON', '{ "version": 1, '],
+  ['not a state', '{ "version": 2 }\n'],
+  ['JSON null', 'null\n'],
+])('a state file that is %s is refused, and the lock is released', (_what, text) => {
+  const stateDir = testdir({ 'state.json': text });
+
+  expect(thrown(() => RunState.open(realFileSystem, stateDir, uid)).code).toBe('STATE_CORRUPT');
+  expect(fs.readdirSync(stateDir)).toEqual(['state.json']);
+});
