@@ -15,8 +15,14 @@ function storeFromEnv(context: CliContext): StoreMode {
   throw new ConfigError('BAD_OPTION', `RUNTIME_ENV_STORE must be memory, disk or auto (got '${value}')`);
 }
 
+/** The state directory's name (`--state-dir`, `$RUNTIME_ENV_STATE_DIR`, /run/runtime-env or a temp dir). */
 export function stateDirectory(flags: Pick<RunFlags, 'stateDir'>, context: CliContext): string {
   return resolveStateDir({ flag: flags.stateDir, env: context.env, fs: context.fs, cwd: context.cwd, uid: currentUid() });
+}
+
+/** The state of that directory, opened and locked; the directory is checked once, not named first and opened after. */
+export function openState(flags: Pick<RunFlags, 'stateDir'>, context: CliContext): RunState {
+  return RunState.openResolved({ flag: flags.stateDir, env: context.env, fs: context.fs, cwd: context.cwd, uid: currentUid() });
 }
 
 /**
@@ -31,5 +37,5 @@ export function openLifecycle(flags: RunFlags, context: CliContext, logger: Logg
     uid: currentUid(),
   });
   if (dryRun) return { store };
-  return { store, state: RunState.open(context.fs, stateDirectory(flags, context), currentUid()) };
+  return { store, state: openState(flags, context) };
 }

@@ -7,6 +7,7 @@ import * as nodeFs from 'node:fs';
  */
 export type FileSystem = Pick<
   typeof nodeFs,
+  | 'accessSync'
   | 'closeSync'
   | 'existsSync'
   | 'fchmodSync'

@@ -4,7 +4,7 @@ import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
-import { pathId, randomToken } from './ids';
+import { pathId } from './ids';
 import { isAlive } from './pid';
 import { readExistingBytes, tempPathFor, writeAll } from './writer';
 import type { Environment } from './sources';
@@ -79,20 +79,35 @@ export interface StateDirOptions {
   uid: number;
 }
 
-/** `--state-dir`, else `$RUNTIME_ENV_STATE_DIR`, else `/run/runtime-env` when it can be made, else a per-user temp dir. */
-export function resolveStateDir(options: StateDirOptions): string {
+/** `--state-dir`, else `$RUNTIME_ENV_STATE_DIR`, else `/run/runtime-env`, else a per-user temp dir: the directories to try, in order. */
+function stateDirCandidates(options: StateDirOptions): string[] {
   const explicit = options.flag ?? options.env.RUNTIME_ENV_STATE_DIR;
-  if (explicit) return path.resolve(options.cwd, explicit);
-  const run = '/run/runtime-env';
+  if (explicit) return [path.resolve(options.cwd, explicit)];
+  return ['/run/runtime-env', path.join(options.env.TMPDIR || '/tmp', `runtime-env-${options.uid}`)];
+}
+
+/**
+ * `--state-dir`, else `$RUNTIME_ENV_STATE_DIR`, else `/run/runtime-env` when it can be used, else a
+ * per-user temp dir: the directory `RunState.openResolved` would open. For a caller that needs the name
+ * before it opens the state; one that opens it anyway asks `openResolved`, which checks it only once.
+ */
+export function resolveStateDir(options: StateDirOptions): string {
+  const [first, fallback] = stateDirCandidates(options) as [string, string?];
+  if (fallback === undefined) return first;
   try {
-    ensurePrivateDirectory(options.fs, run, options.uid);
-    return run;
+    ensurePrivateDirectory(options.fs, first, options.uid);
+    // /run exists read-only in some containers.
+    options.fs.accessSync(first, constants.W_OK);
+    return first;
   } catch {
-    return path.join(options.env.TMPDIR || '/tmp', `runtime-env-${options.uid}`);
+    return fallback;
   }
 }
 
-/** Creates `dir` 0700 or checks it: a real directory of ours, not a link, nobody else's to read. */
+/**
+ * Creates `dir` 0700 or checks it: a real directory of ours, not a link, nobody else's to read. That it
+ * is writable is proven by the first file made in it (the lock, a backup), not by a probe.
+ */
 export function ensurePrivateDirectory(fs: FileSystem, dir: string, uid: number): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -111,14 +126,6 @@ export function ensurePrivateDirectory(fs: FileSystem, dir: string, uid: number)
     if ((stat.mode & 0o777) !== 0o700) fs.fchmodSync(fd, 0o700);
   } finally {
     fs.closeSync(fd);
-  }
-  // A probe: /run exists read-only in some containers.
-  const probe = path.join(dir, `.probe.${process.pid}.${randomToken()}`);
-  try {
-    fs.closeSync(fs.openSync(probe, 'wx', 0o600));
-    fs.unlinkSync(probe);
-  } catch (error) {
-    throw stateError(dir, `is not writable (${errnoCode(error) ?? 'error'})`, error);
   }
 }
 
@@ -149,20 +156,40 @@ export class RunState {
    * @throws ConfigError when the directory is unusable, the state is locked for too long, or corrupt.
    */
   static open(fs: FileSystem, dir: string, uid: number, lockTimeoutMs = LOCK_TIMEOUT_MS): RunState {
-    const state = new RunState(fs, dir, uid);
-    try {
-      ensurePrivateDirectory(fs, dir, uid);
-      acquireLock(fs, path.join(dir, LOCK_FILE), lockTimeoutMs);
-      const file = path.join(dir, STATE_FILE);
-      const text = readPrivate(fs, file);
-      if (text !== undefined) for (const record of parseState(text, file)) state.records.set(record.path, record);
-    } catch (error) {
-      // Whatever went wrong, the next run must not wait for this one.
-      state.release();
-      if (error instanceof SinkError) throw new ConfigError(error.code, error.message, { file: error.file, cause: error.cause });
-      throw error;
+    return RunState.openFirst(fs, [dir], uid, lockTimeoutMs);
+  }
+
+  /**
+   * `open` on the directory `resolveStateDir` names, checking it once: `/run/runtime-env` is given up
+   * for the temp dir when it cannot be created, is not ours, or the lock cannot be made in it.
+   */
+  static openResolved(options: StateDirOptions, lockTimeoutMs = LOCK_TIMEOUT_MS): RunState {
+    return RunState.openFirst(options.fs, stateDirCandidates(options), options.uid, lockTimeoutMs);
+  }
+
+  /** The first of `dirs` that can be set up and locked; a locked or corrupt state is no reason to try the next. */
+  private static openFirst(fs: FileSystem, dirs: readonly string[], uid: number, lockTimeoutMs: number): RunState {
+    for (let index = 0; ; index += 1) {
+      const state = new RunState(fs, dirs[index] as string, uid);
+      try {
+        try {
+          ensurePrivateDirectory(fs, state.dir, uid);
+          acquireLock(fs, path.join(state.dir, LOCK_FILE), lockTimeoutMs);
+        } catch (error) {
+          if (index + 1 < dirs.length && error instanceof SinkError && error.code === 'STATE_UNUSABLE') continue;
+          throw error;
+        }
+        const file = path.join(state.dir, STATE_FILE);
+        const text = readPrivate(fs, file);
+        if (text !== undefined) for (const record of parseState(text, file)) state.records.set(record.path, record);
+        return state;
+      } catch (error) {
+        // Whatever went wrong, the next run must not wait for this one.
+        state.release();
+        if (error instanceof SinkError) throw new ConfigError(error.code, error.message, { file: error.file, cause: error.cause });
+        throw error;
+      }
     }
-    return state;
   }
 
   list(): StateRecord[] {
@@ -309,7 +336,8 @@ function acquireLock(fs: FileSystem, lock: string, timeoutMs: number): void {
       }
       return;
     } catch (error) {
-      if (errnoCode(error) !== 'EEXIST') throw stateError(lock, `cannot be created (${errnoCode(error) ?? 'error'})`, error);
+      // The first file this run makes in the directory: /run exists read-only in some containers.
+      if (errnoCode(error) !== 'EEXIST') throw stateError(path.dirname(lock), `is not writable (${errnoCode(error) ?? 'error'})`, error);
     }
     const raw = readPrivate(fs, lock)?.trim();
     const holder = Number(raw);
