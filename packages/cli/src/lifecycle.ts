@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, resolveStateDir, RunState, Store, type Lifecycle, type Logger, type StoreMode } from '@runtime-env/core';
+import { ConfigError, RunState, Store, type Lifecycle, type Logger, type StoreMode } from '@runtime-env/core';
 import type { CliContext } from './context';
 import type { RunFlags } from './options';
 
@@ -13,11 +13,6 @@ function storeFromEnv(context: CliContext): StoreMode {
   if (value === undefined || value === '') return 'auto';
   if (value === 'memory' || value === 'disk' || value === 'auto') return value;
   throw new ConfigError('BAD_OPTION', `RUNTIME_ENV_STORE must be memory, disk or auto (got '${value}')`);
-}
-
-/** The state directory's name (`--state-dir`, `$RUNTIME_ENV_STATE_DIR`, /run/runtime-env or a temp dir). */
-export function stateDirectory(flags: Pick<RunFlags, 'stateDir'>, context: CliContext): string {
-  return resolveStateDir({ flag: flags.stateDir, env: context.env, fs: context.fs, cwd: context.cwd, uid: currentUid() });
 }
 
 /** The state of that directory, opened and locked; the directory is checked once, not named first and opened after. */

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { SecretSink, TargetChoice, VariableSpec } from './contract';
 import type { FileSystem } from './fs';
 import { chooseTarget } from './target';
+import { TEMPLATE_REFERENCE } from './variables';
 
 /**
  * Image hygiene: secrets belong in the platform's runtime environment, never in a Dockerfile's
@@ -35,10 +36,6 @@ export interface AuditFinding {
   sink?: string;
   message: string;
 }
-
-// `${NAME}` as resolveVariables reads a template (TEMPLATE_REFERENCE in variables.ts, which does not
-// export it); the two must parse the same names.
-const TEMPLATE_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * The source names a variable reads, in resolveVariables's order: a `template`'s `${NAME}` references

@@ -7,7 +7,6 @@ import * as nodeFs from 'node:fs';
  */
 export type FileSystem = Pick<
   typeof nodeFs,
-  | 'accessSync'
   | 'closeSync'
   | 'existsSync'
   | 'fchmodSync'

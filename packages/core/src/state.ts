@@ -87,24 +87,6 @@ function stateDirCandidates(options: StateDirOptions): string[] {
 }
 
 /**
- * `--state-dir`, else `$RUNTIME_ENV_STATE_DIR`, else `/run/runtime-env` when it can be used, else a
- * per-user temp dir: the directory `RunState.openResolved` would open. For a caller that needs the name
- * before it opens the state; one that opens it anyway asks `openResolved`, which checks it only once.
- */
-export function resolveStateDir(options: StateDirOptions): string {
-  const [first, fallback] = stateDirCandidates(options) as [string, string?];
-  if (fallback === undefined) return first;
-  try {
-    ensurePrivateDirectory(options.fs, first, options.uid);
-    // /run exists read-only in some containers.
-    options.fs.accessSync(first, constants.W_OK);
-    return first;
-  } catch {
-    return fallback;
-  }
-}
-
-/**
  * Creates `dir` 0700 or checks it: a real directory of ours, not a link, nobody else's to read. That it
  * is writable is proven by the first file made in it (the lock, a backup), not by a probe.
  */
@@ -160,8 +142,9 @@ export class RunState {
   }
 
   /**
-   * `open` on the directory `resolveStateDir` names, checking it once: `/run/runtime-env` is given up
-   * for the temp dir when it cannot be created, is not ours, or the lock cannot be made in it.
+   * `open` on the first usable of the state directory candidates, each checked once: `/run/runtime-env`
+   * is given up for the temp dir when it cannot be created, is not ours, or the lock cannot be made in it
+   * (/run is read-only in some containers).
    */
   static openResolved(options: StateDirOptions, lockTimeoutMs = LOCK_TIMEOUT_MS): RunState {
     return RunState.openFirst(options.fs, stateDirCandidates(options), options.uid, lockTimeoutMs);

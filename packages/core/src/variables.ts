@@ -92,7 +92,8 @@ function lookupOne(name: string, sources: Sources, redactor: Redactor, secret: b
   return found;
 }
 
-const TEMPLATE_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** A `${NAME}` in a template; audit reads templates with the same pattern. */
+export const TEMPLATE_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /**

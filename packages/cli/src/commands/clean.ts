@@ -1,7 +1,7 @@
-import { cleanRecorded, ExitCode, RunState, type CleanReport } from '@runtime-env/core';
+import { cleanRecorded, ExitCode, type CleanReport } from '@runtime-env/core';
 import type { CommandSpec } from '../args';
 import { print } from '../output';
-import { currentUid, stateDirectory } from '../lifecycle';
+import { openState } from '../lifecycle';
 
 interface CleanFlags {
   stateDir?: string;
@@ -19,7 +19,7 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
   ],
   epilog: '\nExit 0 when every recorded file was removed or restored, 1 when one was kept (changed since it was written).',
   run(flags, _args, context) {
-    const state = RunState.open(context.fs, stateDirectory(flags, context), currentUid());
+    const state = openState(flags, context);
     const report = cleanRecorded(context.fs, state, { force: flags.force });
     print(context, flags.json, { command: 'clean', ...report }, () => formatCleanReport(report));
     return report.counts.kept > 0 ? ExitCode.sinkFailed : ExitCode.ok;
