@@ -31,6 +31,7 @@ const config: Config = {
     '^@runtime-env/sink-config-nodes$': '<rootDir>/plugins/config-nodes/src/index.ts',
   },
   setupFiles: ['<rootDir>/jest.setup.ts'],
+  setupFilesAfterEnv: ['<rootDir>/jest.after-env.ts'],
   clearMocks: true,
   restoreMocks: true,
 };

@@ -31,16 +31,18 @@ let lifecycleDir: string | undefined;
 
 /**
  * Keeps the CLI's run state out of /run/runtime-env and its files off /dev/shm: a state directory per
- * test process (removed when it exits) and plain files on disk, unless a test passes its own
- * RUNTIME_ENV_STATE_DIR / RUNTIME_ENV_STORE or flags.
+ * test file (removed after it by jest.after-env.ts) and plain files on disk, unless a test passes its
+ * own RUNTIME_ENV_STATE_DIR / RUNTIME_ENV_STORE or flags.
  */
 export function testLifecycleEnv(): Record<string, string> {
-  if (lifecycleDir === undefined) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-state-'));
-    lifecycleDir = dir;
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  }
+  lifecycleDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-state-'));
   return { RUNTIME_ENV_STATE_DIR: lifecycleDir, RUNTIME_ENV_STORE: 'disk' };
+}
+
+/** Removes the test file's state directory. Not on process exit: jest ends its workers without running 'exit' handlers. */
+export function removeTestLifecycleDir(): void {
+  if (lifecycleDir !== undefined) fs.rmSync(lifecycleDir, { recursive: true, force: true });
+  lifecycleDir = undefined;
 }
 
 /**

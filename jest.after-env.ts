@@ -1,0 +1,4 @@
+// Runs in each test file's own module registry, so it sees the same helpers the file used.
+import { removeTestLifecycleDir } from './test/helpers/cli';
+
+afterAll(removeTestLifecycleDir);
