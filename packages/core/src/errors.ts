@@ -1,7 +1,7 @@
 /** Exit codes of the `runtime-env` command, documented in `--help` and the README. */
 export const ExitCode = {
   ok: 0,
-  /** A sink failed: missing or invalid input, a value its readers cannot carry, an unsafe or failed write. */
+  /** A sink failed: missing or invalid input, a value its readers cannot carry, a file another sink writes, an unsafe or failed write. */
   sinkFailed: 1,
   /** Usage or configuration: unknown flag, bad plugin, duplicate sink, missing dependency, cycle. */
   config: 2,
