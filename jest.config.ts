@@ -25,10 +25,10 @@ const config: Config = {
   // node_modules stays untransformed, except @noble/hashes (pnpm: node_modules/.pnpm/@noble+hashes@…/node_modules/@noble/hashes).
   transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/@noble\\+hashes@|@noble/hashes/)'],
   moduleNameMapper: {
-    '^@runtime-env/core$': '<rootDir>/packages/core/src/index.ts',
-    '^@runtime-env/core/contract$': '<rootDir>/packages/core/src/contract.ts',
-    '^@runtime-env/testing$': '<rootDir>/packages/testing/src/index.ts',
-    '^@runtime-env/sink-config-nodes$': '<rootDir>/plugins/config-nodes/src/index.ts',
+    '^@comfy-secrets/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@comfy-secrets/core/contract$': '<rootDir>/packages/core/src/contract.ts',
+    '^@comfy-secrets/testing$': '<rootDir>/packages/testing/src/index.ts',
+    '^@comfy-secrets/sink-config-nodes$': '<rootDir>/plugins/config-nodes/src/index.ts',
   },
   setupFiles: ['<rootDir>/jest.setup.ts'],
   setupFilesAfterEnv: ['<rootDir>/jest.after-env.ts'],

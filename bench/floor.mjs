@@ -1,7 +1,7 @@
-// The floor under the start-up figure: Node loading only the libraries runtime-env is required to use
+// The floor under the start-up figure: Node loading only the libraries comfy-secrets is required to use
 // (reflect-metadata + tsyringe, dotenv; winston when a line is logged), bundled and run from a V8 code
 // cache exactly as the CLI's own loader does, reading the demo's env file and printing one line.
-// Whatever runtime-env costs above this row is its own; this row's ratio is what no implementation
+// Whatever comfy-secrets costs above this row is its own; this row's ratio is what no implementation
 // on these libraries can go below.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';

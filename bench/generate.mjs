@@ -17,7 +17,7 @@ const fakeValue = (i, j) => `fake-bench-value-${pad(i)}-${j}-FAKE`;
  * - `ComfyUI/custom_nodes/bench_node_NNNN/` for every node (so every sink applies and writes);
  * - `.env.bench`: every variable of every sink (20 × N lines);
  * - `project/`: a package.json depending on N packages `bench-sink-NNNN`, each in
- *   `project/node_modules/` with the `runtimeEnv` marker and a plain-object CommonJS sink;
+ *   `project/node_modules/` with the `comfySecrets` marker and a plain-object CommonJS sink;
  * - `empty-project/`: a project with no dependencies (so a config-nodes run loads no code sink);
  * - `config_nodes.json`: the same N nodes in the design doc's format, values as `${VAR}`.
  */
@@ -41,8 +41,8 @@ export function generateTree(dir, count) {
     dependencies[pkg] = '0.0.0';
     const pkgDir = join(dir, 'project', 'node_modules', pkg);
     mkdirSync(pkgDir, { recursive: true });
-    writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({ name: pkg, version: '0.0.0', main: 'index.js', runtimeEnv: { sink: './index.js' } }));
-    const sink = { name: node, nodes: [node], file: '.env', format: { type: 'dotenv', readers: ['python-dotenv'] }, header: ['Written by runtime-env (bench)'], variables };
+    writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({ name: pkg, version: '0.0.0', main: 'index.js', comfySecrets: { sink: './index.js' } }));
+    const sink = { name: node, nodes: [node], file: '.env', format: { type: 'dotenv', readers: ['python-dotenv'] }, header: ['Written by comfy-secrets (bench)'], variables };
     writeFileSync(join(pkgDir, 'index.js'), `'use strict';\nmodule.exports = ${JSON.stringify(sink, null, 2)};\n`);
     configNodes.push({ name: node, url: `https://example.invalid/${node}.git`, env });
   }

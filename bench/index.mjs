@@ -32,11 +32,11 @@ const scaleDirArg = args.indexOf('--scale-dir');
 export const BUDGET = { startupRatio: 1.3, wall1000Ms: 1000, rss1000MiB: 150, growth: 12, defaultRssMiB: 60 };
 
 const node = process.execPath;
-const cli = join(root, 'packages/cli/bin/runtime-env.js');
+const cli = join(root, 'packages/cli/bin/comfy-secrets.js');
 const dotenvx = join(root, 'node_modules/@dotenvx/dotenvx/src/cli/dotenvx.js');
-if (!existsSync(join(root, 'packages/cli/dist/runtime-env.js'))) fail('the CLI is not built: run `pnpm build` (or `pnpm bench`, which builds first)');
+if (!existsSync(join(root, 'packages/cli/dist/comfy-secrets.js'))) fail('the CLI is not built: run `pnpm build` (or `pnpm bench`, which builds first)');
 
-const work = mkdtempSync(join(tmpdir(), 'runtime-env-bench-'));
+const work = mkdtempSync(join(tmpdir(), 'comfy-secrets-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 // Ctrl-C or a kill would otherwise end the bench without its 'exit' handlers, leaving the work, scale
 // and store directories (a tmpfs counts against RAM) behind. The runs are spawnSync: a handler runs
@@ -46,13 +46,13 @@ const betweenRuns = () => new Promise((resolve) => setImmediate(resolve));
 // A clean environment: what the children see must not depend on the shell that runs the bench. The
 // run state and the memory store (a tmpfs, where there is one) get directories of the bench's own.
 const stateDir = join(work, 'state');
-const storeDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/runtime-env-bench-') : undefined;
+const storeDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/comfy-secrets-bench-') : undefined;
 if (storeDir) process.on('exit', () => rmSync(storeDir, { recursive: true, force: true }));
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8', RUNTIME_ENV_STATE_DIR: stateDir, ...(storeDir ? { RUNTIME_ENV_STORE_DIR: storeDir } : {}) };
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8', COMFY_SECRETS_STATE_DIR: stateDir, ...(storeDir ? { COMFY_SECRETS_STORE_DIR: storeDir } : {}) };
 /** A container's first start: no file written yet, no state, an empty store. */
 // The scale trees, and what each run wrote (moved aside, see resetWrites), on the disk of the work
 // directory unless --scale-dir puts them elsewhere.
-const scaleRoot = scaleDirArg >= 0 ? mkdtempSync(join(args[scaleDirArg + 1], 'runtime-env-bench-scale-')) : work;
+const scaleRoot = scaleDirArg >= 0 ? mkdtempSync(join(args[scaleDirArg + 1], 'comfy-secrets-bench-scale-')) : work;
 if (scaleRoot !== work) process.on('exit', () => rmSync(scaleRoot, { recursive: true, force: true }));
 function freshStart(comfyuiDir, size) {
   resetWrites(comfyuiDir, size, join(scaleRoot, 'written-before'));
@@ -89,13 +89,13 @@ async function measureStartup() {
   copyDemo(demo);
   const demoEnvFile = join(root, 'examples/demo/.env.demo');
   // -f, not --env-file: Node 20 reads and parses a file named by --env-file anywhere on its command line
-  // (nodejs/node#54232), which would be timed as runtime-env's own work.
+  // (nodejs/node#54232), which would be timed as comfy-secrets's own work.
   const runDemo = (dir) => [node, cli, 'run', '--comfyui-dir', join(dir, 'ComfyUI'), '-f', demoEnvFile, '--override'];
   // A container's first start: the committed tree, no state, an empty store (reset before each sample, untimed).
   const firstStartState = join(work, 'first-start-state');
   const firstStartStore = storeDir ? `${storeDir}-first-start` : undefined;
   if (firstStartStore) process.on('exit', () => rmSync(firstStartStore, { recursive: true, force: true }));
-  const firstStartEnv = { ...env, RUNTIME_ENV_STATE_DIR: firstStartState, ...(firstStartStore ? { RUNTIME_ENV_STORE_DIR: firstStartStore } : {}) };
+  const firstStartEnv = { ...env, COMFY_SECRETS_STATE_DIR: firstStartState, ...(firstStartStore ? { COMFY_SECRETS_STORE_DIR: firstStartStore } : {}) };
   const resetFirstStart = () => {
     copyDemo(firstStart);
     for (const dir of [firstStartState, firstStartStore]) {
@@ -109,8 +109,8 @@ async function measureStartup() {
     { id: 'node', label: 'node -e 0', argv: [node, '-e', '0'] },
     { id: 'floor', label: 'floor: the required libraries alone', argv: floor.quiet },
     { id: 'floor-logging', label: 'floor, logging one line (winston)', argv: floor.logging },
-    { id: 'runtime-env', label: 'runtime-env run (demo tree, unchanged)', argv: runDemo(demo) },
-    { id: 'first-start', label: 'runtime-env run (demo tree, first start)', argv: runDemo(firstStart), env: firstStartEnv, before: resetFirstStart },
+    { id: 'comfy-secrets', label: 'comfy-secrets run (demo tree, unchanged)', argv: runDemo(demo) },
+    { id: 'first-start', label: 'comfy-secrets run (demo tree, first start)', argv: runDemo(firstStart), env: firstStartEnv, before: resetFirstStart },
   ];
   if (existsSync(dotenvx)) {
     commands.push({ id: 'dotenvx', label: 'dotenvx run -f .env.demo -- true', argv: [node, dotenvx, 'run', '-q', '-f', demoEnvFile, '--', 'true'] });
@@ -126,7 +126,7 @@ async function measureStartup() {
     if (check.status !== 0) fail(`${command.label} exited ${check.status}:\n${check.stderr.slice(0, 2000)}`);
   }
 
-  console.log(`runtime-env bench (${results.mode}): ${results.machine.cpus} cores, Node ${process.version}; ${rounds} interleaved rounds after ${warmup} warm-up`);
+  console.log(`comfy-secrets bench (${results.mode}): ${results.machine.cpus} cores, Node ${process.version}; ${rounds} interleaved rounds after ${warmup} warm-up`);
   for (let i = 0; i < warmup; i += 1) {
     for (const command of commands) sample(command);
     await betweenRuns();
@@ -224,9 +224,9 @@ async function measureScale() {
 // ---------------------------------------------------------------------------------------------
 // 3. Verdicts against the budget (only the full run has 1,000 sinks).
 if (results.startup) {
-  for (const id of ['runtime-env', 'first-start']) {
+  for (const id of ['comfy-secrets', 'first-start']) {
     const row = results.startup.commands.find((c) => c.id === id);
-    const which = id === 'runtime-env' ? 'unchanged' : 'first start';
+    const which = id === 'comfy-secrets' ? 'unchanged' : 'first start';
     verdict(`start-up ratio, ${which} (median of per-round ratios)`, row.ratioToNode, BUDGET.startupRatio, '×');
     verdict(`default run peak RSS, ${which}`, row.peakRssMiB, BUDGET.defaultRssMiB, 'MiB');
   }

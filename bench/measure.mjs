@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const PYTHON = '/usr/bin/python3';
 const RUSAGE = new URL('./rusage.py', import.meta.url).pathname;
 export const hasRusage = existsSync(PYTHON);
-const scratch = mkdtempSync(join(tmpdir(), 'runtime-env-bench-rusage-'));
+const scratch = mkdtempSync(join(tmpdir(), 'comfy-secrets-bench-rusage-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 /** @returns {{ ms: number, cpuMs: number | null, rssMiB: number | null, status: number | null, stdout: string, stderr: string }} */

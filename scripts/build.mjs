@@ -19,7 +19,7 @@ const libraries = [
 ].filter((dir) => existsSync(join(root, dir, 'src', 'index.ts')));
 
 /**
- * A sink's only runtime import is `defineSink` (an identity function) from `@runtime-env/core/contract`.
+ * A sink's only runtime import is `defineSink` (an identity function) from `@comfy-secrets/core/contract`.
  * Inlining those few lines spares every container start a package-exports resolution per plugin
  * (about 7 ms each, measured); the contract file has no imports of its own.
  */
@@ -27,14 +27,14 @@ const contractFile = join(root, 'packages/core/src/contract.ts');
 const inlineContract = {
   name: 'inline-contract',
   setup(plugin) {
-    plugin.onResolve({ filter: /^@runtime-env\/core\/contract$/ }, () => ({ path: contractFile }));
+    plugin.onResolve({ filter: /^@comfy-secrets\/core\/contract$/ }, () => ({ path: contractFile }));
   },
 };
 
 /**
  * Libraries keep their dependencies external, but for @noble/hashes: it ships ES modules only, which
  * Node's require() loads but jest's module system does not, so a sink author's jest run through
- * @runtime-env/testing would fail to load core. Its few kilobytes are bundled into core instead.
+ * @comfy-secrets/testing would fail to load core. Its few kilobytes are bundled into core instead.
  */
 const dependenciesExternal = {
   name: 'dependencies-external',
@@ -44,13 +44,13 @@ const dependenciesExternal = {
 };
 
 const cli = JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8'));
-const bundleFile = join(root, 'packages/cli/dist/runtime-env.js');
+const bundleFile = join(root, 'packages/cli/dist/comfy-secrets.js');
 
 await Promise.all([
   ...libraries.map((dir) => {
     const entryPoints = { index: join(root, dir, 'src/index.ts') };
     if (existsSync(join(root, dir, 'src/contract.ts'))) entryPoints.contract = join(root, dir, 'src/contract.ts');
-    // `@runtime-env/*` is external too: tsconfig paths would otherwise bundle core's source into every plugin (and
+    // `@comfy-secrets/*` is external too: tsconfig paths would otherwise bundle core's source into every plugin (and
     // into the testing kit, which must share the one runner and error classes the CLI loads).
     return build({ ...common, entryPoints, outdir: join(root, dir, 'dist'), plugins: [inlineContract, dependenciesExternal] });
   }),
@@ -78,7 +78,7 @@ function writeBundle(text) {
   const ascii = text.replace(/[^\x00-\x7f]/gu, (char) => [...char].map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
   const id = createHash('sha1').update(ascii).digest('hex');
   mkdirSync(dirname(bundleFile), { recursive: true });
-  writeFileSync(bundleFile, `${ascii}//# runtime-env-build=${id}\n`);
+  writeFileSync(bundleFile, `${ascii}//# comfy-secrets-build=${id}\n`);
 }
 
 /**
@@ -88,13 +88,13 @@ function writeBundle(text) {
  * as usual.
  */
 function trainCodeCache() {
-  const cacheFile = join(root, 'packages/cli/dist/runtime-env.js.cache');
+  const cacheFile = join(root, 'packages/cli/dist/comfy-secrets.js.cache');
   rmSync(cacheFile, { force: true });
   const launcher = join(root, 'packages/cli/dist/launch.js');
   const code = `require(${JSON.stringify(launcher)}).launchAndWriteCodeCache()`;
   const demo = join(root, 'examples/demo');
-  const work = mkdtempSync(join(tmpdir(), 'runtime-env-train-'));
-  const store = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/runtime-env-train-') : undefined;
+  const work = mkdtempSync(join(tmpdir(), 'comfy-secrets-train-'));
+  const store = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/comfy-secrets-train-') : undefined;
   try {
     // The demo's own files, not what `pnpm demo` wrote there (dotfiles, user/, links into its store):
     // a file found already there would make the training run warn, and cache winston for every start.
@@ -104,7 +104,7 @@ function trainCodeCache() {
     // -f, the form the README advises and the bench times (Node 20 reads a file named by --env-file
     // after a script's name, nodejs/node#54232; not after -e and --, but the training run should match).
     const args = ['run', '--comfyui-dir', join(work, 'ComfyUI'), '-f', join(demo, '.env.demo'), '--override', '--state-dir', join(work, 'state')];
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(store ? { RUNTIME_ENV_STORE_DIR: store } : { RUNTIME_ENV_STORE: 'disk' }) };
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(store ? { COMFY_SECRETS_STORE_DIR: store } : { COMFY_SECRETS_STORE: 'disk' }) };
     // `--` then a stand-in for the script path, so the CLI finds its arguments at argv[2] as under the bin.
     const result = spawnSync(process.execPath, ['-e', code, '--', launcher, ...args], { cwd: root, env, encoding: 'utf8' });
     if (!existsSync(cacheFile)) console.warn(`build: no code cache (the training run exited ${result.status}); the CLI works, it starts slower\n${result.stderr ?? ''}`);

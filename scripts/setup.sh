@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine for runtime-env development: pnpm (pinned), Debian's python3-dotenv (the real
+# Sets up a fresh machine for comfy-secrets development: pnpm (pinned), Debian's python3-dotenv (the real
 # reader the tests check against) and the workspace's packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."

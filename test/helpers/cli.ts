@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { writeFixture, type Fixture } from './fixture';
 
 export const repoRoot = path.resolve(__dirname, '../..');
-export const cliPath = path.join(repoRoot, 'packages/cli/dist/runtime-env.js');
+export const cliPath = path.join(repoRoot, 'packages/cli/dist/comfy-secrets.js');
 
 export interface CliResult {
   status: number | null;
@@ -14,7 +14,7 @@ export interface CliResult {
 }
 
 /**
- * Runs the built `runtime-env` (what ships) as a child process with only the given environment plus
+ * Runs the built `comfy-secrets` (what ships) as a child process with only the given environment plus
  * PATH, so nothing of the developer's shell leaks into a test.
  */
 export function runCli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliResult {
@@ -30,13 +30,13 @@ export function runCli(args: readonly string[], options: { env?: Record<string, 
 let lifecycleDir: string | undefined;
 
 /**
- * Keeps the CLI's run state out of /run/runtime-env and its files off /dev/shm: a state directory per
+ * Keeps the CLI's run state out of /run/comfy-secrets and its files off /dev/shm: a state directory per
  * test file (removed after it by jest.after-env.ts) and plain files on disk, unless a test passes its
- * own RUNTIME_ENV_STATE_DIR / RUNTIME_ENV_STORE or flags.
+ * own COMFY_SECRETS_STATE_DIR / COMFY_SECRETS_STORE or flags.
  */
 export function testLifecycleEnv(): Record<string, string> {
-  lifecycleDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-state-'));
-  return { RUNTIME_ENV_STATE_DIR: lifecycleDir, RUNTIME_ENV_STORE: 'disk' };
+  lifecycleDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-test-state-'));
+  return { COMFY_SECRETS_STATE_DIR: lifecycleDir, COMFY_SECRETS_STORE: 'disk' };
 }
 
 /** Removes the test file's state directory. Not on process exit: jest ends its workers without running 'exit' handlers. */
@@ -50,7 +50,7 @@ export function removeTestLifecycleDir(): void {
  * (removed after each test), it may outlast a test (beforeAll trees, fixtures shared by a suite).
  */
 export function tempTree(files: Fixture = {}): { dir: string; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-test-'));
   writeFixture(dir, files);
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,5 +1,5 @@
 /**
- * The real programs that read runtime-env's files, driven in batches: every file of a batch is written
+ * The real programs that read comfy-secrets's files, driven in batches: every file of a batch is written
  * to a temp dir (or already is on disk) and one child process reads them all, so hundreds of values
  * cost one spawn. The one home of the suite's real readers: every package's tests import them here.
  */
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseWithNodeDotenv } from 'dotenv';
-import type { DotenvReader } from '@runtime-env/core/contract';
+import type { DotenvReader } from '@comfy-secrets/core/contract';
 
 /** Debian's python3 with python3-dotenv 0.21; the `python3` on PATH may be another one without it. */
 export const PYTHON = '/usr/bin/python3';
@@ -25,7 +25,7 @@ export type ReadResult = Map<string, string>;
 const childEnv = { PATH: '/usr/bin:/bin', LC_ALL: 'C.UTF-8', PYTHONIOENCODING: 'utf-8' };
 
 function withFiles<T>(files: readonly FileToRead[], suffix: string, run: (paths: string[]) => T): T {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-readers-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-readers-'));
   try {
     const paths = files.map((file, index) => {
       const target = path.join(dir, `${index}${suffix}`);

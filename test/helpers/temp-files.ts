@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The writer's (and the memory store's) temp-file names: `.<basename>.<pid>.<hex>.runtime-env.tmp`. */
-export const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]+\.runtime-env\.tmp$/;
+/** The writer's (and the memory store's) temp-file names: `.<basename>.<pid>.<hex>.comfy-secrets.tmp`. */
+export const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]+\.comfy-secrets\.tmp$/;
 
 /** Whether a path (or a bare name) names one of the writer's temp files. */
 export function isTempFile(file: string): boolean {

@@ -58,8 +58,8 @@ const HARD_CASES: ReadonlyArray<{ value: string; mustWrite: readonly string[] }>
   { value: 'dollar $HOME and more', mustWrite: ['json', 'ini'] },
   { value: 'braces ${HOME} expand?', mustWrite: ['json', 'ini'] },
   { value: 'dollar at end $', mustWrite: ['json', 'ini'] },
-  { value: '$(touch /tmp/runtime-env-FAKE-pwned)', mustWrite: ['json'] },
-  { value: '`touch /tmp/runtime-env-FAKE-pwned`', mustWrite: ['json'] },
+  { value: '$(touch /tmp/comfy-secrets-FAKE-pwned)', mustWrite: ['json'] },
+  { value: '`touch /tmp/comfy-secrets-FAKE-pwned`', mustWrite: ['json'] },
   { value: 'percent 100% and %(x)s and %%', mustWrite: ['py', 'json', 'ini'] },
   { value: 'line1\nline2', mustWrite: ['py', 'json'] },
   { value: 'crlf\r\nline', mustWrite: ['json'] },
@@ -131,9 +131,9 @@ function runBatch(values: readonly string[]): { outcomes: Outcome[]; stdout: str
       }
     });
     const plugin = writePlugin(tree.dir, 'adversarial-sinks', JSON.stringify(sinks));
-    const storeDir = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `runtime-env-adversarial-${process.pid}-${storeDirs.length}`);
+    const storeDir = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `comfy-secrets-adversarial-${process.pid}-${storeDirs.length}`);
     storeDirs.push(storeDir);
-    const where = { RUNTIME_ENV_STORE_DIR: storeDir, RUNTIME_ENV_STATE_DIR: path.join(tree.dir, 'state') };
+    const where = { COMFY_SECRETS_STORE_DIR: storeDir, COMFY_SECRETS_STATE_DIR: path.join(tree.dir, 'state') };
     const result = runReliabilityCli(['run', '--json', '--comfyui-dir', comfyuiDir, '--plugin', plugin, '--project', tree.dir], cliEnv({ ...where, ...env }));
     if (result.status !== 0 && result.status !== 1) throw new Error(`the CLI exited ${result.status}: ${result.stderr.slice(0, 2000)}`);
     const report = JSON.parse(result.stdout) as { sinks: Array<{ name: string; status: string; errors: Array<{ code: string; variable?: string; message: string }> }> };

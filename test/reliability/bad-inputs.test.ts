@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkSinks, createContainer, realFileSystem, Runner, type FileSystem, type Logger, type SecretSink } from '@runtime-env/core';
+import { checkSinks, createContainer, realFileSystem, Runner, type FileSystem, type Logger, type SecretSink } from '@comfy-secrets/core';
 import { tempTree } from '../helpers/cli';
 import { main } from '../../packages/cli/src/main';
 import { cliEnv, runReliabilityCli, writePlugin } from '../helpers/reliability';
@@ -30,7 +30,7 @@ afterEach(() => tree.cleanup());
 
 function run(badSink: string | undefined, env: Record<string, string>, extraArgs: string[] = [], command = 'run') {
   const plugin = writePlugin(tree.dir, 'sinks', `[${[GOOD_SINK, badSink].filter(Boolean).join(', ')}]`);
-  const where = { RUNTIME_ENV_STATE_DIR: path.join(tree.dir, 'state'), RUNTIME_ENV_STORE_DIR: path.join(tree.dir, 'no-store') };
+  const where = { COMFY_SECRETS_STATE_DIR: path.join(tree.dir, 'state'), COMFY_SECRETS_STORE_DIR: path.join(tree.dir, 'no-store') };
   return runReliabilityCli([command, '--store', 'disk', '--comfyui-dir', comfyuiDir, '--plugin', plugin, '--project', tree.dir, ...extraArgs], cliEnv({ ...where, GOOD_TOKEN: GOOD_VALUE, ...env }));
 }
 
@@ -169,7 +169,7 @@ describe('injected file-system failures (root ignores permissions, so through th
 
 describe('configuration problems: exit 2, nothing written', () => {
   // Node 20 itself checks a `--env-file` anywhere on its command line, even after the script, and
-  // exits 9 ("node: FILE: not found") before runtime-env runs; our own error shows on Node 22+. Both
+  // exits 9 ("node: FILE: not found") before comfy-secrets runs; our own error shows on Node 22+. Both
   // stop before anything is written.
   test.each([
     ['missing', () => path.join(tree.dir, 'missing.env'), 'ENOENT'],
@@ -191,7 +191,7 @@ describe('configuration problems: exit 2, nothing written', () => {
     let stderr = '';
     const sink = { isTTY: false, write: (text: string) => void (stderr += text) };
     const code = await main(['run', '--store', 'disk', '--comfyui-dir', comfyuiDir, '--plugin', plugin, '--project', tree.dir, '--env-file', path.join(tree.dir, 'missing.env')], {
-      env: { GOOD_TOKEN: GOOD_VALUE, RUNTIME_ENV_STATE_DIR: path.join(tree.dir, 'state') },
+      env: { GOOD_TOKEN: GOOD_VALUE, COMFY_SECRETS_STATE_DIR: path.join(tree.dir, 'state') },
       cwd: tree.dir,
       stdout: sink,
       stderr: sink,

@@ -22,8 +22,8 @@ let args: string[];
 beforeAll(() => {
   tree = rewriteTree();
   // The CLI's memory store, when the machine has one, kept apart from the machine's own.
-  storeDir = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `runtime-env-concurrency-${process.pid}`);
-  where = { RUNTIME_ENV_STORE_DIR: storeDir, RUNTIME_ENV_STATE_DIR: path.join(tree.dir, 'state') };
+  storeDir = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `comfy-secrets-concurrency-${process.pid}`);
+  where = { COMFY_SECRETS_STORE_DIR: storeDir, COMFY_SECRETS_STATE_DIR: path.join(tree.dir, 'state') };
   args = ['run', '--comfyui-dir', tree.comfyuiDir, '--plugin', tree.plugin, '--project', tree.dir];
 });
 afterAll(() => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { checkSinks, createContainer, Runner, type Logger } from '@runtime-env/core';
+import { checkSinks, createContainer, Runner, type Logger } from '@comfy-secrets/core';
 import { repoRoot } from '../helpers/cli';
 import { prng, recordFigures, reliabilityCli, reliabilityCore, runReliabilityCli, suiteSeed } from '../helpers/reliability';
 import { tempDebris } from '../helpers/temp-files';
@@ -44,7 +44,7 @@ function runOnce(lane: Lane, env: Record<string, string>): void {
 }
 
 beforeAll(() => {
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-crash-'));
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-crash-'));
   // The built core and its dependencies in one file: the killed child starts in a fraction of the time.
   coreBundle = path.join(scratch, 'core.js');
   buildSync({
@@ -155,9 +155,9 @@ test(`${CLI_KILLS} SIGKILLs of the built CLI at random moments of its run leave 
   const rand = prng(SEED + 100);
   // The CLI's defaults: its memory store (targets become links into a tmpfs directory) when there is
   // one, and its state file. Both are kept apart from the machine's, and checked for debris too.
-  const storeDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'runtime-env-crash-'));
+  const storeDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'comfy-secrets-crash-'));
   fs.rmSync(storeDir, { recursive: true });
-  const where = { PATH: process.env.PATH ?? '/usr/bin:/bin', RUNTIME_ENV_STORE_DIR: storeDir, RUNTIME_ENV_STATE_DIR: path.join(scratch, 'state') };
+  const where = { PATH: process.env.PATH ?? '/usr/bin:/bin', COMFY_SECRETS_STORE_DIR: storeDir, COMFY_SECRETS_STATE_DIR: path.join(scratch, 'state') };
   const args = [reliabilityCli, 'run', '--comfyui-dir', lane.tree.comfyuiDir, '--plugin', lane.tree.plugin, '--project', lane.tree.dir];
   const debris = () => [...tempDebris(lane.tree.comfyuiDir), ...(fs.existsSync(storeDir) ? tempDebris(storeDir) : [])];
   const recoverWithCli = () => {

@@ -57,7 +57,7 @@ beforeAll(() => {
   const nodes = ['leak_node', 'leak_enum_node', 'leak_conflict_node', 'leak_transform_node', 'leak_unwritable_node', 'leak_missing_node', 'cn_node'];
   tree = tempTree(Object.fromEntries(nodes.map((node) => [`ComfyUI/custom_nodes/${node}/__init__.py`, ''])));
   comfyuiDir = path.join(tree.dir, 'ComfyUI');
-  storeDir = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `runtime-env-leaks-${process.pid}`);
+  storeDir = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `comfy-secrets-leaks-${process.pid}`);
   const input = (name: string, text: string) => {
     const file = path.join(tree.dir, 'inputs', name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -72,9 +72,9 @@ beforeAll(() => {
   input('Dockerfile', `FROM python:3.12\nENV LEAK_ENV_TOKEN=${JSON.stringify(CANARIES.audit)}\nARG HF_TOKEN\n`);
   const plugin = writePlugin(path.join(tree.dir, 'plugin'), 'leak-sinks', SINKS);
   env = cliEnv({
-    RUNTIME_ENV_LOG_LEVEL: 'debug',
-    RUNTIME_ENV_STATE_DIR: path.join(tree.dir, 'state'),
-    RUNTIME_ENV_STORE_DIR: storeDir,
+    COMFY_SECRETS_LOG_LEVEL: 'debug',
+    COMFY_SECRETS_STATE_DIR: path.join(tree.dir, 'state'),
+    COMFY_SECRETS_STORE_DIR: storeDir,
     LEAK_ENV_TOKEN: CANARIES.env,
     LEAK_PATH_TOKEN_FILE: valueFile,
     LEAK_B64_TOKEN_ENCODED: Buffer.from(CANARIES.encoded).toString('base64'),

@@ -5,7 +5,7 @@ import { repoRoot as repoRootPath, tempTree } from '../helpers/cli';
 import { cliEnv, prng, recordFigures, reliabilityCli, suiteSeed, writePlugin } from '../helpers/reliability';
 
 /**
- * Signals: `runtime-env exec` under SIGTERM, SIGINT and SIGHUP storms. The command gets each kind of
+ * Signals: `comfy-secrets exec` under SIGTERM, SIGINT and SIGHUP storms. The command gets each kind of
  * signal, the wrapper never exits before it (and exits with its code), and the files are cleaned.
  */
 const SEED = suiteSeed(0x5167_a1a5);
@@ -47,7 +47,7 @@ test.each([1, 2, 3])('storm %i: the command gets every kind of signal, the wrapp
   const log = path.join(tree.dir, 'signals.log');
   const target = path.join(comfyuiDir, 'custom_nodes/sig_node/.env');
   const plugin = writePlugin(tree.dir, 'sinks', `[{ name: 'sig', nodes: ['sig_node'], variables: { SIG_TOKEN: {} } }]`);
-  const env = cliEnv({ SIG_TOKEN: 'hf_FAKE_signal_token', RUNTIME_ENV_STATE_DIR: path.join(tree.dir, 'state'), RUNTIME_ENV_STORE_DIR: path.join(tree.dir, 'store') });
+  const env = cliEnv({ SIG_TOKEN: 'hf_FAKE_signal_token', COMFY_SECRETS_STATE_DIR: path.join(tree.dir, 'state'), COMFY_SECRETS_STORE_DIR: path.join(tree.dir, 'store') });
   const args = [reliabilityCli, 'exec', '--store', 'disk', '--comfyui-dir', comfyuiDir, '--plugin', plugin, '--project', tree.dir, '--', process.execPath, path.join(tree.dir, 'command.js'), log];
   const wrapper = spawn(process.execPath, args, { cwd: repoRootPath, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

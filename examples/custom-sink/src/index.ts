@@ -1,6 +1,6 @@
 // Written as an outside author would: only the contract is imported (types and an identity helper,
 // no runtime cost), and the sink is a plain object.
-import { defineSink } from '@runtime-env/core/contract';
+import { defineSink } from '@comfy-secrets/core/contract';
 
 /**
  * eden_comfy_pipelines (github.com/edenartlab/eden_comfy_pipelines) calls OpenAI from some of its
@@ -11,7 +11,7 @@ export default defineSink({
   nodes: ['eden_comfy_pipelines'],
   file: '.env',
   format: { type: 'dotenv', readers: ['python-dotenv'] },
-  header: ['OpenAI key for eden_comfy_pipelines, written by runtime-env at container start'],
+  header: ['OpenAI key for eden_comfy_pipelines, written by comfy-secrets at container start'],
   variables: {
     // Platforms name the same key differently; the first one set wins. Each name also works as
     // NAME_ENCODED (base64), NAME_FILE (a Docker secret) and --secrets-dir/NAME.

@@ -1,4 +1,4 @@
-import { matchers, runSink } from '@runtime-env/testing';
+import { matchers, runSink } from '@comfy-secrets/testing';
 import sink from '../src';
 
 expect.extend(matchers);

@@ -1,2 +1,2 @@
-# Stand-in for ComfyUI's main.py in the runtime-env demo tree.
+# Stand-in for ComfyUI's main.py in the comfy-secrets demo tree.
 print("ComfyUI would start here")

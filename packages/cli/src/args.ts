@@ -3,7 +3,7 @@
 // the parser library used before (commander) took about a tenth of every container start to load,
 // with the child_process module it pulls in (README "Performance").
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@runtime-env/core';
+import { ConfigError } from '@comfy-secrets/core';
 import type { CliContext } from './context';
 
 /** One option, as the parser and the help text see it. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { ConfigError, errnoCode, type LoadedSink } from '@runtime-env/core';
-import { sinksFromConfigNodes, withDeclarations, type ShadowedDeclaration } from '@runtime-env/sink-config-nodes';
+import { ConfigError, errnoCode, type LoadedSink } from '@comfy-secrets/core';
+import { sinksFromConfigNodes, withDeclarations, type ShadowedDeclaration } from '@comfy-secrets/sink-config-nodes';
 import type { CliContext } from './context';
 
 export interface WithDeclarations {

@@ -1,4 +1,4 @@
-import type { Environment, FileSystem, Redactor } from '@runtime-env/core';
+import type { Environment, FileSystem, Redactor } from '@comfy-secrets/core';
 import type { Output } from './fd-output';
 
 /** Everything a command may touch of the outside world, handed in by the entry point. */

@@ -1,7 +1,7 @@
 // The CLI's entry: the only module that reads process.env, and the only process.exit.
 import 'reflect-metadata';
 import * as path from 'node:path';
-import { realFileSystem } from '@runtime-env/core';
+import { realFileSystem } from '@comfy-secrets/core';
 import { fdOutput } from './fd-output';
 import { main } from './main';
 
@@ -13,7 +13,7 @@ main(process.argv.slice(2), {
   fs: realFileSystem,
   cliDir: path.resolve(__dirname, '..'),
 }).then(exit, (error: unknown) => {
-  fdOutput(2).write(`runtime-env: internal error: ${error instanceof Error ? error.name : 'unknown'}\n`);
+  fdOutput(2).write(`comfy-secrets: internal error: ${error instanceof Error ? error.name : 'unknown'}\n`);
   exit(70);
 });
 

@@ -12,7 +12,7 @@ export interface Output {
  * and pipes on Linux. Touching `process.stdout` or `process.stderr` loads Node's stream modules: a
  * tenth of a start-up spent before the first byte is written (README "Performance").
  *
- * A reader that closed the pipe (`runtime-env list | head`) is its choice, not an error: the rest
+ * A reader that closed the pipe (`comfy-secrets list | head`) is its choice, not an error: the rest
  * is dropped. A descriptor a parent left non-blocking is waited on when it is full, never skipped.
  */
 export function fdOutput(fd: number): Output {

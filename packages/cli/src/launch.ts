@@ -1,4 +1,4 @@
-// The `runtime-env` bin's loader: runs the bundled CLI (dist/runtime-env.js) from V8's code cache when
+// The `comfy-secrets` bin's loader: runs the bundled CLI (dist/comfy-secrets.js) from V8's code cache when
 // a valid one lies next to it, so a container start skips compiling ~0.5 MB of JavaScript.
 //
 // The cache is written by `pnpm build` (a training run, `writeCodeCache`), never by a container start:
@@ -18,13 +18,13 @@ import * as path from 'node:path';
 import { Script } from 'node:vm';
 
 const MAGIC = 'RTENVCC2';
-/** The bundle's last line: `//# runtime-env-build=<40 hex digits>`, written by the build. */
-const BUILD_LINE = /\/\/# runtime-env-build=([0-9a-f]{40})\s*$/;
+/** The bundle's last line: `//# comfy-secrets-build=<40 hex digits>`, written by the build. */
+const BUILD_LINE = /\/\/# comfy-secrets-build=([0-9a-f]{40})\s*$/;
 const ID_LENGTH = 40;
 const HEADER = MAGIC.length + ID_LENGTH + 10; // magic, build id, payload length (10 decimal digits)
 
-export const bundleFile = path.join(__dirname, 'runtime-env.js');
-export const cacheFile = path.join(__dirname, 'runtime-env.js.cache');
+export const bundleFile = path.join(__dirname, 'comfy-secrets.js');
+export const cacheFile = path.join(__dirname, 'comfy-secrets.js.cache');
 
 /** Compiles and runs the bundle as a CommonJS module; returns the script (to make a cache from). */
 export function launch(): { script: Script; buildId: string | undefined; cacheUsed: boolean } {

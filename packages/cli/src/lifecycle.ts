@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, RunState, Store, type Lifecycle, type Logger, type StoreMode } from '@runtime-env/core';
+import { ConfigError, RunState, Store, type Lifecycle, type Logger, type StoreMode } from '@comfy-secrets/core';
 import type { CliContext } from './context';
 import type { RunFlags } from './options';
 
@@ -9,10 +9,10 @@ export function currentUid(): number {
 }
 
 function storeFromEnv(context: CliContext): StoreMode {
-  const value = context.env.RUNTIME_ENV_STORE;
+  const value = context.env.COMFY_SECRETS_STORE;
   if (value === undefined || value === '') return 'auto';
   if (value === 'memory' || value === 'disk' || value === 'auto') return value;
-  throw new ConfigError('BAD_OPTION', `RUNTIME_ENV_STORE must be memory, disk or auto (got '${value}')`);
+  throw new ConfigError('BAD_OPTION', `COMFY_SECRETS_STORE must be memory, disk or auto (got '${value}')`);
 }
 
 /** The state of that directory, opened and locked; the directory is checked once, not named first and opened after. */
@@ -25,7 +25,7 @@ export function openState(flags: Pick<RunFlags, 'stateDir'>, context: CliContext
  * say where each file would go; it creates no directory and records nothing.
  */
 export function openLifecycle(flags: RunFlags, context: CliContext, logger: Logger, dryRun: boolean): Lifecycle {
-  const storeDir = flags.storeDir ?? context.env.RUNTIME_ENV_STORE_DIR;
+  const storeDir = flags.storeDir ?? context.env.COMFY_SECRETS_STORE_DIR;
   const store = Store.open(context.fs, logger, {
     mode: flags.store ?? storeFromEnv(context),
     dir: storeDir ? path.resolve(context.cwd, storeDir) : undefined,

@@ -1,4 +1,4 @@
-import { ExitCode, Redactor, RuntimeEnvError, SECRET_NAME_PATTERN } from '@runtime-env/core';
+import { ExitCode, Redactor, ComfySecretsError, SECRET_NAME_PATTERN } from '@comfy-secrets/core';
 import { parseCommandLine, UsageError, type Program } from './args';
 import { auditCommand } from './commands/audit';
 import { cleanCommand } from './commands/clean';
@@ -16,7 +16,7 @@ Exit codes:
   1   a sink failed: missing or invalid input, a value its readers cannot carry, an unsafe or failed write
       (audit: something was found; clean: a file changed since it was written was kept)
   2   usage or configuration error: unknown flag, bad plugin, duplicate sink, missing dependency, cycle
-  70  internal error (a bug in runtime-env; please report it)
+  70  internal error (a bug in comfy-secrets; please report it)
   *   exec: the command's own exit code, or 128 + n when signal n ended it
 `;
 
@@ -24,7 +24,7 @@ declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 
 export const program: Program = {
-  name: 'runtime-env',
+  name: 'comfy-secrets',
   description: 'Writes the secret files of installed ComfyUI custom nodes from the environment, at container start.',
   version: VERSION,
   commands: [runCommand, planCommand, checkCommand, listCommand, newSinkCommand, execCommand, cleanCommand, auditCommand],
@@ -56,15 +56,15 @@ export async function main(argv: readonly string[], io: Omit<CliContext, 'redact
 
 function reportError(error: unknown, context: CliContext, json: boolean): number {
   const { redactor } = context;
-  if (error instanceof RuntimeEnvError) {
-    const hint = error instanceof UsageError ? '\n(run runtime-env --help for usage)' : '';
-    context.stderr.write(redactor.redact(`runtime-env: error ${error.code}: ${error.message}${hint}\n`));
+  if (error instanceof ComfySecretsError) {
+    const hint = error instanceof UsageError ? '\n(run comfy-secrets --help for usage)' : '';
+    context.stderr.write(redactor.redact(`comfy-secrets: error ${error.code}: ${error.message}${hint}\n`));
     if (json) print(context, true, { error: error.toJSON() }, () => '');
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  context.stderr.write(redactor.redact(`runtime-env: internal error: ${message}\n(set RUNTIME_ENV_LOG_LEVEL=debug for the stack)\n`));
-  if (setting(context.env, 'RUNTIME_ENV_LOG_LEVEL') === 'debug' && error instanceof Error && error.stack) context.stderr.write(`${redactor.redact(error.stack)}\n`);
+  context.stderr.write(redactor.redact(`comfy-secrets: internal error: ${message}\n(set COMFY_SECRETS_LOG_LEVEL=debug for the stack)\n`));
+  if (setting(context.env, 'COMFY_SECRETS_LOG_LEVEL') === 'debug' && error instanceof Error && error.stack) context.stderr.write(`${redactor.redact(error.stack)}\n`);
   return ExitCode.internal;
 }
 

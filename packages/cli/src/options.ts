@@ -12,7 +12,7 @@ import {
   type LoadedSink,
   type Logger,
   type LogLevel,
-} from '@runtime-env/core';
+} from '@comfy-secrets/core';
 import { UsageError, type OptionSpec } from './args';
 import { withConfigNodes, type WithDeclarations } from './config-nodes';
 import type { CliContext } from './context';
@@ -45,11 +45,11 @@ const names = (value: string) => value.split(',').map((name) => name.trim()).fil
 /** How the sink-running commands and `list` find sinks, and how they print. */
 export const discoveryOptions: readonly OptionSpec[] = [
   { name: 'plugin', value: '<path>', repeatable: true, description: 'also load the sink(s) of this package directory or module file (repeatable)' },
-  { name: 'project', value: '<dir>', description: "discover sinks in this project's dependencies instead of the one that installed runtime-env" },
+  { name: 'project', value: '<dir>', description: "discover sinks in this project's dependencies instead of the one that installed comfy-secrets" },
   { name: 'config-nodes', value: '<file>', description: 'also run the env maps of this config_nodes.json (default: $WORKSPACE_PATH/config_nodes.json when it exists)' },
   { name: 'no-config-nodes', description: 'read no config_nodes.json' },
   { name: 'json', description: 'print one JSON document on stdout (logs stay on stderr)' },
-  { name: 'log-level', value: '<level>', choices: LOG_LEVELS, description: 'error, warn, info or debug (default: $RUNTIME_ENV_LOG_LEVEL, else info)' },
+  { name: 'log-level', value: '<level>', choices: LOG_LEVELS, description: 'error, warn, info or debug (default: $COMFY_SECRETS_LOG_LEVEL, else info)' },
 ];
 
 /** Options shared by `run`, `plan`, `check` and `exec`. */
@@ -68,8 +68,8 @@ export const runOptions: readonly OptionSpec[] = [
     choices: ['memory', 'disk', 'auto'],
     description: 'memory: files live on a tmpfs, the target is a link to them; disk: plain files; auto (default): memory for files that carry a secret when a tmpfs exists, else disk',
   },
-  { name: 'store-dir', value: '<dir>', description: 'the memory store directory, on a tmpfs (default: $RUNTIME_ENV_STORE_DIR, else /dev/shm/runtime-env-<uid>)' },
-  { name: 'state-dir', value: '<dir>', description: 'where runs record what they wrote, for clean (default: $RUNTIME_ENV_STATE_DIR, else /run/runtime-env, else a temp dir)' },
+  { name: 'store-dir', value: '<dir>', description: 'the memory store directory, on a tmpfs (default: $COMFY_SECRETS_STORE_DIR, else /dev/shm/comfy-secrets-<uid>)' },
+  { name: 'state-dir', value: '<dir>', description: 'where runs record what they wrote, for clean (default: $COMFY_SECRETS_STATE_DIR, else /run/comfy-secrets, else a temp dir)' },
   ...discoveryOptions,
 ];
 
@@ -104,9 +104,9 @@ export function comfyuiDir(flags: RunFlags, context: CliContext): string {
 }
 
 export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContext, redactor: Redactor): Logger {
-  const level = flags.logLevel ?? setting(context.env, 'RUNTIME_ENV_LOG_LEVEL') ?? 'info';
+  const level = flags.logLevel ?? setting(context.env, 'COMFY_SECRETS_LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new ConfigError('BAD_OPTION', `RUNTIME_ENV_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${level}')`);
+    throw new ConfigError('BAD_OPTION', `COMFY_SECRETS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${level}')`);
   }
   const { stdout, stderr } = context;
   return createLogger({
@@ -126,7 +126,7 @@ export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNo
 
 /** The discovered sinks plus those a config_nodes.json declares (and which declarations a code sink shadows). */
 export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): WithDeclarations {
-  const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'RUNTIME_ENV_PROJECT') ?? findProjectDir(context.fs, context.cliDir);
+  const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'COMFY_SECRETS_PROJECT') ?? findProjectDir(context.fs, context.cliDir);
   return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd }), configNodesOption(flags), context);
 }
 

@@ -1,8 +1,8 @@
-import type { LoadedSink, RunReport, SinkReport, VariableReport } from '@runtime-env/core';
+import type { LoadedSink, RunReport, SinkReport, VariableReport } from '@comfy-secrets/core';
 
 /** The run report as a person reads it. Built only from the report, which holds no value. */
 export function formatRunReport(report: RunReport, verb: string, showVariables: boolean): string {
-  const lines = [`runtime-env ${verb}: ${report.comfyuiDir}${report.dryRun ? ' (nothing written)' : ''}`];
+  const lines = [`comfy-secrets ${verb}: ${report.comfyuiDir}${report.dryRun ? ' (nothing written)' : ''}`];
   const width = Math.max(4, ...report.sinks.map((sink) => sink.name.length));
   for (const sink of report.sinks) {
     lines.push(`  ${sink.status.padEnd(11)} ${sink.name.padEnd(width)}  ${summary(sink)}`);
@@ -34,7 +34,7 @@ export function describeVariable(variable: VariableReport): string {
 }
 
 export function formatSinkList(sinks: readonly LoadedSink[]): string {
-  if (sinks.length === 0) return 'No sinks installed. Add a sink package to the dependencies of the project that installs runtime-env, or pass --plugin.\n';
+  if (sinks.length === 0) return 'No sinks installed. Add a sink package to the dependencies of the project that installs comfy-secrets, or pass --plugin.\n';
   const blocks = sinks.map(({ sink, plugin, version }, index) => {
     const file = typeof sink.file === 'function' ? '(chosen by the sink from what is installed)' : `${sink.relativeTo === 'comfyui' ? '' : 'custom_nodes/<node>/'}${sink.file ?? '.env'}`;
     const format = typeof sink.format === 'object' ? sink.format.type : sink.format ?? 'dotenv';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@runtime-env/core';
+import { ConfigError } from '@comfy-secrets/core';
 import { commandHelp, parseCommandLine, programHelp, UsageError, type Invocation } from '../src/args';
 import { program } from '../src/main';
 import { configNodesOption } from '../src/options';

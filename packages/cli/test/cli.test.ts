@@ -31,7 +31,7 @@ beforeEach(() => {
 });
 afterEach(() => tree.cleanup());
 
-describe('runtime-env run', () => {
+describe('comfy-secrets run', () => {
   test('writes the emprops .env that python-dotenv reads back value for value, mode 0600, with the header', () => {
     const result = runCli(['run', '--comfyui-dir', tree.dir], { env: platform });
 
@@ -46,7 +46,7 @@ describe('runtime-env run', () => {
     });
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const text = fs.readFileSync(file, 'utf8');
-    expect(text).toMatch(/^# Runtime environment variables created by runtime-env\n# Generated at: \d{4}-\d\d-\d\dT[\d:.]+Z\n/);
+    expect(text).toMatch(/^# Runtime environment variables created by comfy-secrets\n# Generated at: \d{4}-\d\d-\d\dT[\d:.]+Z\n/);
     expectNoCanary(result.stdout + result.stderr);
   });
 
@@ -153,7 +153,7 @@ describe('plan, check and list', () => {
 
     expect(result.status).toBe(0);
     const names = JSON.parse(result.stdout).sinks.map((s: { name: string; plugin: string }) => `${s.name} ${s.plugin}`);
-    expect(names).toContain('emprops_custom_nodes @runtime-env/sink-emprops-custom-nodes');
+    expect(names).toContain('emprops_custom_nodes @comfy-secrets/sink-emprops-custom-nodes');
   });
 });
 

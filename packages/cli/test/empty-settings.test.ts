@@ -31,16 +31,16 @@ test('audit --rootfs: COMFYUI_PATH= falls through to $WORKSPACE_PATH/ComfyUI ins
   expect(result.status).toBe(1);
 });
 
-test('RUNTIME_ENV_PROJECT= discovers the sinks of the project that installed runtime-env', () => {
-  const result = cli(['list', '--json'], { RUNTIME_ENV_PROJECT: '' });
+test('COMFY_SECRETS_PROJECT= discovers the sinks of the project that installed comfy-secrets', () => {
+  const result = cli(['list', '--json'], { COMFY_SECRETS_PROJECT: '' });
 
   expect(result.status).toBe(0);
   const names = (JSON.parse(result.stdout) as { sinks: Array<{ name: string }> }).sinks.map((sink) => sink.name);
   expect(names).toContain('emprops_custom_nodes');
 });
 
-test('RUNTIME_ENV_LOG_LEVEL= is the default level, not an invalid one', () => {
-  const result = cli(['plan', '--comfyui-dir', path.join(tree.dir, 'ComfyUI')], { RUNTIME_ENV_LOG_LEVEL: '' });
+test('COMFY_SECRETS_LOG_LEVEL= is the default level, not an invalid one', () => {
+  const result = cli(['plan', '--comfyui-dir', path.join(tree.dir, 'ComfyUI')], { COMFY_SECRETS_LOG_LEVEL: '' });
 
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);

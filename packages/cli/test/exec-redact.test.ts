@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { runCli, tempTree } from '../../../test/helpers/cli';
 
-// exec's own stderr lines name COMMAND, which is the user's text: like every line runtime-env
+// exec's own stderr lines name COMMAND, which is the user's text: like every line comfy-secrets
 // prints, they pass through redaction.
 const HF_TOKEN = 'hf_FAKE_exec_redact_0001';
 const EMPROPS = 'custom_nodes/emprops_comfy_nodes';

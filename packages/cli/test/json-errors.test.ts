@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { runCli, tempTree } from '../../../test/helpers/cli';
 
-// An error is printed as JSON on stdout only when runtime-env itself was asked for --json: after
+// An error is printed as JSON on stdout only when comfy-secrets itself was asked for --json: after
 // `exec --`, stdout and every word belong to COMMAND.
 let tree: ReturnType<typeof tempTree>;
 beforeEach(() => {

@@ -16,7 +16,7 @@ interface Finding {
 }
 const audit = (args: string[], env: Record<string, string> = {}) => runCli(['audit', ...args], { env });
 
-describe('runtime-env audit --dockerfile', () => {
+describe('comfy-secrets audit --dockerfile', () => {
   test('the container example is clean (exit 0)', () => {
     const result = audit(['--dockerfile', EXAMPLE]);
 
@@ -52,7 +52,7 @@ describe('runtime-env audit --dockerfile', () => {
   });
 });
 
-describe('runtime-env audit --rootfs', () => {
+describe('comfy-secrets audit --rootfs', () => {
   let tree: ReturnType<typeof tempTree>;
   beforeEach(() => {
     tree = tempTree({

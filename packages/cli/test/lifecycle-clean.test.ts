@@ -13,7 +13,7 @@ let tree: ReturnType<typeof tempTree>;
 let store: string;
 beforeEach(() => {
   tree = tempTree({ [`${EMPROPS}/__init__.py`]: '', [MANAGER_INI]: USER_INI, 'state/': '' });
-  store = fs.mkdtempSync(path.join('/dev/shm', 'runtime-env-test-'));
+  store = fs.mkdtempSync(path.join('/dev/shm', 'comfy-secrets-test-'));
 });
 afterEach(() => {
   tree.cleanup();
@@ -21,7 +21,7 @@ afterEach(() => {
 });
 
 const at = (relative: string) => path.join(tree.dir, relative);
-const env = (extra: Record<string, string> = {}) => ({ HF_TOKEN, RUNTIME_ENV_STATE_DIR: at('state'), RUNTIME_ENV_STORE_DIR: path.join(store, 's'), RUNTIME_ENV_STORE: 'auto', ...extra });
+const env = (extra: Record<string, string> = {}) => ({ HF_TOKEN, COMFY_SECRETS_STATE_DIR: at('state'), COMFY_SECRETS_STORE_DIR: path.join(store, 's'), COMFY_SECRETS_STORE: 'auto', ...extra });
 const run = (args: string[] = [], extra?: Record<string, string>) => runCli(['run', '--comfyui-dir', at('C'), ...args], { env: env(extra) });
 const clean = (args: string[] = []) => runCli(['clean', ...args], { env: env() });
 
@@ -64,8 +64,8 @@ describe('state', () => {
   });
 });
 
-describe('runtime-env clean', () => {
-  test('removes a file that still holds what runtime-env wrote', () => {
+describe('comfy-secrets clean', () => {
+  test('removes a file that still holds what comfy-secrets wrote', () => {
     run(['--store', 'disk']);
 
     const result = clean();
@@ -81,7 +81,7 @@ describe('runtime-env clean', () => {
     const result = clean();
 
     expect(result.status).toBe(1);
-    expect(result.stdout).toMatch(/kept .*emprops_comfy_nodes\/\.env — it changed since runtime-env wrote it/);
+    expect(result.stdout).toMatch(/kept .*emprops_comfy_nodes\/\.env — it changed since comfy-secrets wrote it/);
     expect(fs.readFileSync(at(`${EMPROPS}/.env`), 'utf8')).toContain('MINE=1');
   });
 
@@ -180,21 +180,21 @@ describe('memory store', () => {
   });
 
   test('--store-dir off a tmpfs is refused with exit 2', () => {
-    const result = runCli(['run', '--comfyui-dir', at('C'), '--store', 'memory', '--store-dir', at('not-tmpfs')], { env: { HF_TOKEN, RUNTIME_ENV_STATE_DIR: at('state') } });
+    const result = runCli(['run', '--comfyui-dir', at('C'), '--store', 'memory', '--store-dir', at('not-tmpfs')], { env: { HF_TOKEN, COMFY_SECRETS_STATE_DIR: at('state') } });
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('STORE_NOT_IN_MEMORY');
   });
 });
 
-describe('a target that existed before runtime-env ran', () => {
+describe('a target that existed before comfy-secrets ran', () => {
   test('is reported as possibly baked into the image', () => {
     fs.writeFileSync(at(`${EMPROPS}/.env`), 'HF_TOKEN=hf_FAKE_baked_in\n');
 
     const result = run(['--store', 'disk']);
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain('custom_nodes/emprops_comfy_nodes/.env existed before runtime-env ran — is a secret file baked into the image?');
+    expect(result.stderr).toContain('custom_nodes/emprops_comfy_nodes/.env existed before comfy-secrets ran — is a secret file baked into the image?');
   });
 
   test('fails its sink under --strict and is left untouched', () => {

@@ -15,7 +15,7 @@ let store: string;
 beforeEach(() => {
   tree = tempTree({ [`C/${NODE}/__init__.py`]: '', 'state/': '' });
   // The memory store must be on a tmpfs; a fresh one per test, removed after.
-  store = fs.mkdtempSync(path.join('/dev/shm', 'runtime-env-test-'));
+  store = fs.mkdtempSync(path.join('/dev/shm', 'comfy-secrets-test-'));
 });
 afterEach(() => {
   tree.cleanup();
@@ -65,7 +65,7 @@ async function childRecord(predicate: (record: ChildRecord) => boolean = () => t
   throw new Error('the child never reported');
 }
 
-describe('runtime-env exec', () => {
+describe('comfy-secrets exec', () => {
   test('the command reads its .env through python-dotenv, via a link into the memory store', async () => {
     const exec = startExec(['--wait']);
     const record = await childRecord((r) => r.ready === true);
@@ -76,7 +76,7 @@ describe('runtime-env exec', () => {
     expect(record.is_link).toBe(true);
   });
 
-  test.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const)('%s sent to runtime-env reaches the command, and runtime-env exits with its code', async (signal) => {
+  test.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const)('%s sent to comfy-secrets reaches the command, and comfy-secrets exits with its code', async (signal) => {
     const exec = startExec(['--wait']);
     await childRecord((r) => r.ready === true);
 

@@ -9,7 +9,7 @@ const EXISTING = '; my settings\n[default]\npreview_method = auto\ngit_exe = /us
 let tree: ReturnType<typeof tempTree>;
 afterEach(() => tree.cleanup());
 
-describe('runtime-env run: the ComfyUI-Manager sink', () => {
+describe('comfy-secrets run: the ComfyUI-Manager sink', () => {
   test.each([
     ['3.38.1', 'user/__manager/config.ini'],
     ['3.20.0', 'user/default/ComfyUI-Manager/config.ini'],
@@ -44,7 +44,7 @@ describe('runtime-env run: the ComfyUI-Manager sink', () => {
   });
 });
 
-describe('runtime-env run: config_nodes.json', () => {
+describe('comfy-secrets run: config_nodes.json', () => {
   // The origin format: the design doc's fields, env values as ${VAR} references and literals.
   const origin = {
     custom_nodes: [

@@ -15,11 +15,11 @@ function npmScript(dir: string, script: string) {
   });
 }
 
-/** What `npm install` would provide, linked from the workspace: the runtime-env packages and jest's transform. */
+/** What `npm install` would provide, linked from the workspace: the comfy-secrets packages and jest's transform. */
 function linkDependencies(dir: string): void {
   const links: Record<string, string> = {
-    '@runtime-env/core': 'packages/core',
-    '@runtime-env/testing': 'packages/testing',
+    '@comfy-secrets/core': 'packages/core',
+    '@comfy-secrets/testing': 'packages/testing',
     '@swc/jest': 'node_modules/@swc/jest',
   };
   for (const [name, target] of Object.entries(links)) {
@@ -29,7 +29,7 @@ function linkDependencies(dir: string): void {
   }
 }
 
-describe('runtime-env new-sink', () => {
+describe('comfy-secrets new-sink', () => {
   let tree: ReturnType<typeof tempTree>;
   beforeEach(() => {
     tree = tempTree();
@@ -40,7 +40,7 @@ describe('runtime-env new-sink', () => {
     const dir = path.join(tree.dir, 'pkg');
     const created = runCli(['new-sink', 'acme-node', '--dir', dir]);
     expect(created.status).toBe(0);
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'runtime-env-sink-acme-node', runtimeEnv: { sink: './dist/index.js' } });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'comfy-secrets-sink-acme-node', comfySecrets: { sink: './dist/index.js' } });
     linkDependencies(dir);
 
     const build = npmScript(dir, 'build');

@@ -15,7 +15,7 @@ import { TEMPLATE_REFERENCE } from './variables';
 export const SECRET_NAME_PATTERN = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|(^|_)AUTH($|_)|(^|_)KEY$|_ENCODED$/i;
 
 export const RUNTIME_ADVICE =
-  "move it to the platform's runtime environment (SALAD container environment variables, vast.ai environment, docker run -e / --env-file); runtime-env writes it into the node's file at start";
+  "move it to the platform's runtime environment (SALAD container environment variables, vast.ai environment, docker run -e / --env-file); comfy-secrets writes it into the node's file at start";
 
 export type FindingKind = 'dockerfile' | 'target-present' | 'secret-in-file';
 

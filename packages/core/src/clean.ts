@@ -32,7 +32,7 @@ export interface CleanOptions {
 }
 
 /**
- * Undoes what the state records: a file still holding what runtime-env wrote is removed, or, when
+ * Undoes what the state records: a file still holding what comfy-secrets wrote is removed, or, when
  * there was a file before, that file's previous bytes (and mode, owner) are put back. A file changed
  * since it was written is kept and reported, unless `force`. Records of kept files stay, so a later
  * `clean --force` can still act on them.
@@ -73,7 +73,7 @@ function cleanOne(fs: FileSystem, record: StateRecord, force: boolean): CleanEnt
 
   if (target === undefined) return restoreOrGone(fs, record, entry);
   if (!target.isFile()) return entry('kept', 'it is no longer a regular file');
-  if (hashOf(fs, record.path) !== record.sha256 && !force) return entry('kept', 'it changed since runtime-env wrote it (clean --force removes it anyway)');
+  if (hashOf(fs, record.path) !== record.sha256 && !force) return entry('kept', 'it changed since comfy-secrets wrote it (clean --force removes it anyway)');
   return removeAndRestore(fs, record, record.path, entry);
 }
 
@@ -81,12 +81,12 @@ function cleanMemory(fs: FileSystem, record: StateRecord, target: Stats | undefi
   const storedAt = record.storedAt as string;
   const ourLink = target?.isSymbolicLink() === true && path.resolve(path.dirname(record.path), fs.readlinkSync(record.path)) === storedAt;
   const storeChanged = lstat(fs, storedAt)?.isFile() === true && hashOf(fs, storedAt) !== record.sha256;
-  if (storeChanged && !force) return entry('kept', 'its file in the memory store changed since runtime-env wrote it (clean --force removes it anyway)');
+  if (storeChanged && !force) return entry('kept', 'its file in the memory store changed since comfy-secrets wrote it (clean --force removes it anyway)');
   if (target !== undefined && !ourLink) {
     // Someone replaced our link with a file of their own: that file is not ours to remove.
     if (!force || !target.isFile()) {
       unlinkQuietly(fs, storedAt);
-      return entry('kept', 'the link was replaced by another file since runtime-env wrote it (clean --force removes it anyway)');
+      return entry('kept', 'the link was replaced by another file since comfy-secrets wrote it (clean --force removes it anyway)');
     }
   }
   unlinkQuietly(fs, storedAt);

@@ -1,14 +1,14 @@
 /**
- * The plugin contract of runtime-env.
+ * The plugin contract of comfy-secrets.
  *
  * A sink is a plain object that says which custom node it serves, which file it writes there, in which
  * format, and which variables go into it. Sinks hold no code that touches files or the environment:
  * the runner resolves every variable, validates it, renders the file and writes it safely. That keeps
- * every sink testable, auditable (`runtime-env list`) and unable to leak a value by accident.
+ * every sink testable, auditable (`comfy-secrets list`) and unable to leak a value by accident.
  *
  * @example
  * ```ts
- * import { defineSink } from '@runtime-env/core';
+ * import { defineSink } from '@comfy-secrets/core';
  *
  * export default defineSink({
  *   name: 'eden_comfy_pipelines',

@@ -22,12 +22,12 @@ export interface DiscoveryOptions {
   cwd: string;
 }
 
-/** The package.json field that marks a package as holding sinks: `"runtimeEnv": { "sink": "./dist/index.js" }`. */
-export const MARKER_FIELD = 'runtimeEnv';
-const CLI_PACKAGE = '@runtime-env/cli';
+/** The package.json field that marks a package as holding sinks: `"comfySecrets": { "sink": "./dist/index.js" }`. */
+export const MARKER_FIELD = 'comfySecrets';
+const CLI_PACKAGE = '@comfy-secrets/cli';
 
 /**
- * The project that installed runtime-env: the nearest directory at or above `fromDir` whose
+ * The project that installed comfy-secrets: the nearest directory at or above `fromDir` whose
  * package.json depends on the CLI. Sinks are that project's dependencies, so what runs is what the
  * image's package.json says, never whatever else lies in node_modules.
  */

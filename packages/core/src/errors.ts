@@ -1,11 +1,11 @@
-/** Exit codes of the `runtime-env` command, documented in `--help` and the README. */
+/** Exit codes of the `comfy-secrets` command, documented in `--help` and the README. */
 export const ExitCode = {
   ok: 0,
   /** A sink failed: missing or invalid input, a value its readers cannot carry, a file another sink writes, an unsafe or failed write. */
   sinkFailed: 1,
   /** Usage or configuration: unknown flag, bad plugin, duplicate sink, missing dependency, cycle. */
   config: 2,
-  /** A bug in runtime-env. */
+  /** A bug in comfy-secrets. */
   internal: 70,
 } as const;
 
@@ -19,8 +19,8 @@ export interface ErrorContext {
   cause?: unknown;
 }
 
-/** Base of every error runtime-env expects; anything else is an internal error (exit 70). */
-export class RuntimeEnvError extends Error {
+/** Base of every error comfy-secrets expects; anything else is an internal error (exit 70). */
+export class ComfySecretsError extends Error {
   readonly sink?: string;
   readonly file?: string;
   readonly variable?: string;
@@ -47,14 +47,14 @@ export class RuntimeEnvError extends Error {
 }
 
 /** Bad configuration or usage: the whole run stops before any file is written (exit 2). */
-export class ConfigError extends RuntimeEnvError {
+export class ConfigError extends ComfySecretsError {
   constructor(code: string, message: string, context?: ErrorContext) {
     super(code, message, ExitCode.config, context);
   }
 }
 
 /** One sink cannot be written; the others still run (exit 1). */
-export class SinkError extends RuntimeEnvError {
+export class SinkError extends ComfySecretsError {
   constructor(code: string, message: string, context?: ErrorContext) {
     super(code, message, ExitCode.sinkFailed, context);
   }

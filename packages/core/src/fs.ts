@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs';
 
 /**
- * The file-system calls runtime-env makes, injected so tests can make any of them fail (EACCES,
+ * The file-system calls comfy-secrets makes, injected so tests can make any of them fail (EACCES,
  * ENOSPC…) even when running as root, which ignores permissions. Synchronous on purpose: the CLI does
  * one thing at a time on the critical path of a container start, and sync calls are the cheapest.
  */

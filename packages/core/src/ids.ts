@@ -1,4 +1,4 @@
-// Names for the files runtime-env makes beside others' (temp files, store files, backups), without
+// Names for the files comfy-secrets makes beside others' (temp files, store files, backups), without
 // node:crypto: loading it costs a container start about a sixth of Node's own start-up, and none of
 // these names is a secret or a defence. Content hashes for `clean` still use SHA-256 (state.ts).
 

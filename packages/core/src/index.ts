@@ -1,7 +1,7 @@
 export * from './contract';
 export { createContainer, type ContainerOptions } from './container';
 export { checkSinks, discoverSinks, findProjectDir, MARKER_FIELD, type DiscoveryOptions, type LoadedSink } from './discovery';
-export { ConfigError, ExitCode, RuntimeEnvError, SinkError, errnoCode, type ErrorContext } from './errors';
+export { ConfigError, ExitCode, ComfySecretsError, SinkError, errnoCode, type ErrorContext } from './errors';
 export { createFormat } from './formats';
 export { UnwritableValueError, type Format, type RenderRequest } from './formats/format';
 export { realFileSystem, type FileSystem } from './fs';

@@ -50,11 +50,11 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   // Something there that no earlier run wrote (the state has no record of it).
   if (state && found !== undefined && !alreadyLinked && state.find(write.linkPath) === undefined) {
     if (write.carriesSecret) {
-      const message = `${file} existed before runtime-env ran — is a secret file baked into the image?`;
+      const message = `${file} existed before comfy-secrets ran — is a secret file baked into the image?`;
       if (write.strict) throw new SinkError('PREEXISTING_TARGET', `${message} (--strict refuses to overwrite it; remove it from the image)`, { file });
       logger.warn(message, { sink: sink.name, file });
     } else {
-      logger.debug(`${file} existed before runtime-env ran; its previous content is kept for clean`, { sink: sink.name, file });
+      logger.debug(`${file} existed before comfy-secrets ran; its previous content is kept for clean`, { sink: sink.name, file });
     }
     // Only now: a file --strict refuses is left alone, and no copy of it (a secret, maybe) is made.
     if (!dryRun) state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format), file });

@@ -55,7 +55,7 @@ function createWinstonLogger(options: LoggerOptions): Winston.Logger {
         const fields = Object.entries(meta)
           .filter(([, value]) => value !== undefined)
           .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-        return [`runtime-env ${String(level).padEnd(5)}`, String(message), ...fields].join(' ');
+        return [`comfy-secrets ${String(level).padEnd(5)}`, String(message), ...fields].join(' ');
       };
   // Winston's own modules, not its index: the index also builds a default console logger and loads
   // every transport and format. A format is any object with `transform` (logform's contract).

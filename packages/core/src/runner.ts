@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { SecretSink, TargetChoice, TargetContext } from './contract';
 import type { LoadedSink } from './discovery';
-import { ConfigError, ExitCode, RuntimeEnvError, SinkError } from './errors';
+import { ConfigError, ExitCode, ComfySecretsError, SinkError } from './errors';
 import { createFormat, mergesExisting } from './formats';
 import { UnwritableValueError } from './formats/format';
 import type { FileSystem } from './fs';
@@ -223,7 +223,7 @@ export class Runner {
         continue;
       }
       if (stat.isSymbolicLink()) {
-        throw new SinkError('UNSAFE_PATH', `custom_nodes/${node} is a symbolic link; runtime-env does not write through links`, { file: `custom_nodes/${node}` });
+        throw new SinkError('UNSAFE_PATH', `custom_nodes/${node} is a symbolic link; comfy-secrets does not write through links`, { file: `custom_nodes/${node}` });
       }
       if (stat.isDirectory()) dirs.push(dir);
     }
@@ -290,7 +290,7 @@ export class Runner {
   }
 
   private describe(error: unknown): ErrorReport {
-    if (error instanceof RuntimeEnvError) {
+    if (error instanceof ComfySecretsError) {
       return { code: error.code, message: this.redactor.redact(error.message), variable: error.variable, file: error.file };
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -10,7 +10,7 @@ import { readExistingBytes, tempPathFor, writeAll } from './writer';
 import type { Environment } from './sources';
 
 /**
- * What runtime-env wrote, so `clean` (and `exec`, when its command ends) can undo exactly that.
+ * What comfy-secrets wrote, so `clean` (and `exec`, when its command ends) can undo exactly that.
  *
  * The state file holds paths, hashes, sink names, modes and times — never a value. When a target
  * already existed (a user's `config.ini` merged into, a `.env` baked into the image) its previous
@@ -52,7 +52,7 @@ export interface StateRecord {
   storedAt?: string;
   /** ISO-8601 time of the write. */
   writtenAt: string;
-  /** The file that was at the target before runtime-env first wrote it. */
+  /** The file that was at the target before comfy-secrets first wrote it. */
   previous?: PreviousFile;
 }
 
@@ -79,11 +79,11 @@ export interface StateDirOptions {
   uid: number;
 }
 
-/** `--state-dir`, else `$RUNTIME_ENV_STATE_DIR`, else `/run/runtime-env`, else a per-user temp dir: the directories to try, in order. */
+/** `--state-dir`, else `$COMFY_SECRETS_STATE_DIR`, else `/run/comfy-secrets`, else a per-user temp dir: the directories to try, in order. */
 function stateDirCandidates(options: StateDirOptions): string[] {
-  const explicit = options.flag ?? options.env.RUNTIME_ENV_STATE_DIR;
+  const explicit = options.flag ?? options.env.COMFY_SECRETS_STATE_DIR;
   if (explicit) return [path.resolve(options.cwd, explicit)];
-  return ['/run/runtime-env', path.join(options.env.TMPDIR || '/tmp', `runtime-env-${options.uid}`)];
+  return ['/run/comfy-secrets', path.join(options.env.TMPDIR || '/tmp', `comfy-secrets-${options.uid}`)];
 }
 
 /**
@@ -142,7 +142,7 @@ export class RunState {
   }
 
   /**
-   * `open` on the first usable of the state directory candidates, each checked once: `/run/runtime-env`
+   * `open` on the first usable of the state directory candidates, each checked once: `/run/comfy-secrets`
    * is given up for the temp dir when it cannot be created, is not ours, or the lock cannot be made in it
    * (/run is read-only in some containers).
    */
@@ -298,7 +298,7 @@ function parseState(text: string, file: string): StateRecord[] {
     throw new ConfigError('STATE_CORRUPT', `the state file ${file} is not valid JSON; remove it (files it named must then be removed by hand)`, { cause: error });
   }
   if (document?.version !== 1 || !Array.isArray(document.records)) {
-    throw new ConfigError('STATE_CORRUPT', `the state file ${file} is not a runtime-env state (version 1)`);
+    throw new ConfigError('STATE_CORRUPT', `the state file ${file} is not a comfy-secrets state (version 1)`);
   }
   return document.records;
 }
@@ -334,7 +334,7 @@ function acquireLock(fs: FileSystem, lock: string, timeoutMs: number): void {
       }
       continue;
     }
-    if (Date.now() > deadline) throw new SinkError('STATE_LOCKED', `another runtime-env run (pid ${holder}) holds ${lock}; waited ${timeoutMs / 1000} s`, { file: lock });
+    if (Date.now() > deadline) throw new SinkError('STATE_LOCKED', `another comfy-secrets run (pid ${holder}) holds ${lock}; waited ${timeoutMs / 1000} s`, { file: lock });
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
   }
 }

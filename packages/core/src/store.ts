@@ -42,7 +42,7 @@ export function memoryFsType(fs: FileSystem, directory: string): string | undefi
 export interface StoreOptions {
   /** `--store`: `auto` (memory for files that carry a secret when a tmpfs exists), `memory` or `disk`. */
   mode: StoreMode;
-  /** `--store-dir`: the store directory itself; must be on tmpfs/ramfs. Default: `<first memory root>/runtime-env-<uid>`. */
+  /** `--store-dir`: the store directory itself; must be on tmpfs/ramfs. Default: `<first memory root>/comfy-secrets-<uid>`. */
   dir?: string;
   /** @default MEMORY_ROOTS */
   roots?: readonly string[];
@@ -84,7 +84,7 @@ export class Store {
       }
       return new Store(logger, options.mode, undefined, `none of ${roots.join(', ')} is a tmpfs`);
     }
-    return new Store(logger, options.mode, new MemoryStore(fs, path.join(root, `runtime-env-${options.uid}`), options.uid), '');
+    return new Store(logger, options.mode, new MemoryStore(fs, path.join(root, `comfy-secrets-${options.uid}`), options.uid), '');
   }
 
   /**

@@ -1,6 +1,6 @@
 import { decodeBase64Strict } from './base64';
 import type { Requirement, SecretSink, VariableSpec } from './contract';
-import { RuntimeEnvError, SinkError } from './errors';
+import { ComfySecretsError, SinkError } from './errors';
 import type { Redactor } from './redact';
 import type { Found, Sources } from './sources';
 
@@ -21,7 +21,7 @@ export interface VariableReport {
 export interface ResolvedVariables {
   entries: Array<[key: string, value: string]>;
   report: VariableReport[];
-  errors: RuntimeEnvError[];
+  errors: ComfySecretsError[];
 }
 
 /**
@@ -31,7 +31,7 @@ export interface ResolvedVariables {
 export function resolveVariables(sink: SecretSink, sources: Sources, redactor: Redactor, strict = false): ResolvedVariables {
   const values = new Map<string, string>();
   const report: VariableReport[] = [];
-  const errors: RuntimeEnvError[] = [];
+  const errors: ComfySecretsError[] = [];
   const invalid = new Set<string>();
 
   for (const [key, spec] of Object.entries(sink.variables)) {
@@ -54,7 +54,7 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
       line.source = set ? found.origin : undefined;
       line.length = value.length;
     } catch (error) {
-      if (!(error instanceof RuntimeEnvError)) throw error;
+      if (!(error instanceof ComfySecretsError)) throw error;
       errors.push(error);
       invalid.add(key);
     }

@@ -6,7 +6,7 @@ import { randomToken } from './ids';
 import { isAlive } from './pid';
 
 /**
- * The safe writer: every file runtime-env writes goes through `writeFileSafely`.
+ * The safe writer: every file comfy-secrets writes goes through `writeFileSafely`.
  *
  * The ComfyUI tree is not ours. A custom node (or whoever can write into it) could plant a symlink so
  * that a root-run container start writes a secret somewhere else, or reads another file back as the
@@ -79,8 +79,8 @@ const DEFAULT_MODE = 0o600;
  */
 const DIRECTORY_MODE = 0o755;
 
-const TEMP_SUFFIX = '.runtime-env.tmp';
-/** Keeps `.<name>.<pid>.<random>.runtime-env.tmp` under NAME_MAX (255) for long target names. */
+const TEMP_SUFFIX = '.comfy-secrets.tmp';
+/** Keeps `.<name>.<pid>.<random>.comfy-secrets.tmp` under NAME_MAX (255) for long target names. */
 const TEMP_NAME_PREFIX_MAX = 100;
 
 /** A directory fsync that the file system does not support is not a failed write. */
@@ -209,7 +209,7 @@ function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir
 function followAllowedLink(fs: FileSystem, link: string, display: string, allowedLinkDir: string | undefined): Target {
   const destination = nodePath.resolve(nodePath.dirname(link), fs.readlinkSync(link));
   if (allowedLinkDir === undefined || !nodePath.isAbsolute(allowedLinkDir) || !isInside(allowedLinkDir, destination, false)) {
-    throw unsafe(display, 'it is a symbolic link, and runtime-env does not write through links it did not create');
+    throw unsafe(display, 'it is a symbolic link, and comfy-secrets does not write through links it did not create');
   }
   const shown = `${display} -> ${destination}`;
   checkDirectories(fs, allowedLinkDir, nodePath.dirname(destination), shown);
@@ -404,7 +404,7 @@ function syncDirectory(fs: FileSystem, target: Target, directory: string): void 
 }
 
 /**
- * Removes `.<name>.<pid>.*.runtime-env.tmp` left by a killed run: its pid is gone, or it is ours (a
+ * Removes `.<name>.<pid>.*.comfy-secrets.tmp` left by a killed run: its pid is gone, or it is ours (a
  * container restart reuses pids, and within this process no write is in flight). A live process's
  * temp file is another runner writing right now and is kept. With a `sweep`, each directory is listed
  * once per run and later writes there only look through the temp files that listing found.
@@ -440,7 +440,7 @@ function tempPrefix(path: string): string {
 }
 
 /**
- * A fresh temp path beside `target`: `.<name>.<pid>.<random>.runtime-env.tmp`. Everything that
+ * A fresh temp path beside `target`: `.<name>.<pid>.<random>.comfy-secrets.tmp`. Everything that
  * renames a temp into the tree (the memory store's links too) names it here, so the stale-temp sweep
  * recognises what a killed run left.
  */

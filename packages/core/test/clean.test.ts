@@ -12,7 +12,7 @@ const uid = process.getuid!();
 
 let storeRoot: string;
 beforeEach(() => {
-  storeRoot = fs.mkdtempSync('/dev/shm/runtime-env-clean-test-');
+  storeRoot = fs.mkdtempSync('/dev/shm/comfy-secrets-clean-test-');
 });
 afterEach(() => fs.rmSync(storeRoot, { recursive: true, force: true }));
 

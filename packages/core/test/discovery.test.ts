@@ -15,7 +15,7 @@ const sinkNames = (loaded: ReturnType<typeof discoverSinks>) => loaded.map((entr
 /** A project in a temp dir whose dependencies are the given packages, each `{ file: contents }`. */
 function project(packages: Record<string, Record<string, string>>): string {
   const files: Record<string, string> = {
-    'package.json': JSON.stringify({ dependencies: { '@runtime-env/cli': '0.1.0', ...Object.fromEntries(Object.keys(packages).map((name) => [name, '1.0.0'])) } }),
+    'package.json': JSON.stringify({ dependencies: { '@comfy-secrets/cli': '0.1.0', ...Object.fromEntries(Object.keys(packages).map((name) => [name, '1.0.0'])) } }),
   };
   for (const [name, contents] of Object.entries(packages)) {
     for (const [file, text] of Object.entries(contents)) files[`node_modules/${name}/${file}`] = text;
@@ -33,7 +33,7 @@ catch (error) { process.stdout.write(error.message); }`;
   return execFileSync(process.execPath, ['-e', script, file, dir], { encoding: 'utf8' });
 }
 
-const marked = (name: string, sink = './index.js') => JSON.stringify({ name, version: '1.0.0', runtimeEnv: { sink } });
+const marked = (name: string, sink = './index.js') => JSON.stringify({ name, version: '1.0.0', comfySecrets: { sink } });
 const sinkModule = (name: string) => `module.exports = { name: ${JSON.stringify(name)}, nodes: ['node'], variables: { HF_TOKEN: {} } };`;
 
 describe('discoverSinks in the committed fixture project', () => {
@@ -61,7 +61,7 @@ describe('discoverSinks in the committed fixture project', () => {
     expect(sinkNames(discoverProject())).not.toContain('not-declared');
   });
 
-  it('loads the module named by runtimeEnv.sink rather than main', () => {
+  it('loads the module named by comfySecrets.sink rather than main', () => {
     expect(discoverProject().find((entry) => entry.plugin === 'sink-custom-entry')).toEqual({
       sink: { name: 'custom-entry', nodes: ['custom_entry_node'], variables: { OPENAI_API_KEY: {} } },
       plugin: 'sink-custom-entry',
@@ -154,7 +154,7 @@ describe('discoverSinks problems', () => {
   });
 
   it('fails for a dependency whose package.json is not JSON', () => {
-    const dir = project({ 'sink-bad-json': { 'package.json': '{ "runtimeEnv": ' } });
+    const dir = project({ 'sink-bad-json': { 'package.json': '{ "comfySecrets": ' } });
     expect(thrown(() => discoverSinks({ fs, cwd: dir, projectDir: dir })).message).toBe(`${dir}/node_modules/sink-bad-json/package.json is not valid JSON`);
   });
 
@@ -198,7 +198,7 @@ describe('checkSinks', () => {
 });
 
 describe('findProjectDir', () => {
-  const cliDependent = JSON.stringify({ name: 'image', dependencies: { '@runtime-env/cli': '0.1.0' } });
+  const cliDependent = JSON.stringify({ name: 'image', dependencies: { '@comfy-secrets/cli': '0.1.0' } });
 
   it('finds the directory itself when its package.json depends on the CLI', () => {
     const dir = testdir({ 'package.json': cliDependent });
@@ -208,13 +208,13 @@ describe('findProjectDir', () => {
   it('walks up past package.json files that do not depend on the CLI', () => {
     const dir = testdir({
       'package.json': cliDependent,
-      'node_modules/@runtime-env/cli/package.json': JSON.stringify({ name: '@runtime-env/cli', dependencies: { '@runtime-env/core': '0.1.0' } }),
+      'node_modules/@comfy-secrets/cli/package.json': JSON.stringify({ name: '@comfy-secrets/cli', dependencies: { '@comfy-secrets/core': '0.1.0' } }),
     });
-    expect(findProjectDir(fs, path.join(dir, 'node_modules', '@runtime-env', 'cli'))).toBe(dir);
+    expect(findProjectDir(fs, path.join(dir, 'node_modules', '@comfy-secrets', 'cli'))).toBe(dir);
   });
 
   it('counts a devDependency on the CLI', () => {
-    const dir = testdir({ 'package.json': JSON.stringify({ devDependencies: { '@runtime-env/cli': '0.1.0' } }), 'deep/er/': '' });
+    const dir = testdir({ 'package.json': JSON.stringify({ devDependencies: { '@comfy-secrets/cli': '0.1.0' } }), 'deep/er/': '' });
     expect(findProjectDir(fs, path.join(dir, 'deep', 'er'))).toBe(dir);
   });
 

@@ -5,7 +5,7 @@ import { Linker } from '../src/linker';
 
 let base: string;
 beforeEach(() => {
-  base = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-linker-'));
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-linker-'));
 });
 afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
 

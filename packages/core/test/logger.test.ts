@@ -16,7 +16,7 @@ describe('createLogger', () => {
   it('writes readable text lines with metadata as key=value', async () => {
     const { logger, lines } = captureLogger();
     logger.info('written custom_nodes/x/.env', { sink: 'x', keys: 2, skipped: undefined, nested: { a: 1 } });
-    expect(await lines()).toEqual(['runtime-env info  written custom_nodes/x/.env sink=x keys=2 nested={"a":1}']);
+    expect(await lines()).toEqual(['comfy-secrets info  written custom_nodes/x/.env sink=x keys=2 nested={"a":1}']);
   });
 
   it.each([true, false])('redacts a secret in the message (json: %p)', async (json) => {
@@ -52,7 +52,7 @@ describe('createLogger', () => {
     logger.info('before any secret');
     redactor.add(CANARY);
     logger.info(CANARY);
-    expect(await lines()).toEqual(['runtime-env info  before any secret', `runtime-env info  ${REDACTED}`]);
+    expect(await lines()).toEqual(['comfy-secrets info  before any secret', `comfy-secrets info  ${REDACTED}`]);
   });
 
   it('drops lines below the level', async () => {
@@ -61,12 +61,12 @@ describe('createLogger', () => {
     logger.info('info line');
     logger.warn('warn line');
     logger.error('error line');
-    expect(await lines()).toEqual(['runtime-env warn  warn line', 'runtime-env error error line']);
+    expect(await lines()).toEqual(['comfy-secrets warn  warn line', 'comfy-secrets error error line']);
   });
 
   it('writes debug lines at debug level', async () => {
     const { logger, lines } = captureLogger({ level: 'debug' });
     logger.debug('debug line');
-    expect(await lines()).toEqual(['runtime-env debug debug line']);
+    expect(await lines()).toEqual(['comfy-secrets debug debug line']);
   });
 });

@@ -14,7 +14,7 @@ const NODES = Array.from({ length: 24 }, (_, i) => `node_${String(i).padStart(2,
 
 let storeRoot: string;
 beforeEach(() => {
-  storeRoot = fs.mkdtempSync('/dev/shm/runtime-env-runner-links-');
+  storeRoot = fs.mkdtempSync('/dev/shm/comfy-secrets-runner-links-');
 });
 afterEach(() => fs.rmSync(storeRoot, { recursive: true, force: true }));
 

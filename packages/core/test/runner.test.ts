@@ -189,7 +189,7 @@ describe('Runner', () => {
   it('warns about an --only name that is not an installed sink', async () => {
     const { run, lines } = setup({ env: {}, sinks: [other] });
     run({ only: ['emprops'] });
-    expect(await lines()).toContain("runtime-env warn  --only/--skip names 'emprops', which is not an installed sink");
+    expect(await lines()).toContain("comfy-secrets warn  --only/--skip names 'emprops', which is not an installed sink");
   });
 
   it('writes nothing in a dry run and reports would-write', () => {

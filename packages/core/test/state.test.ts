@@ -85,7 +85,7 @@ describe('a file that was there before and cannot be copied safely', () => {
   });
 
   test('is refused when it has other hard links, even where the memory store would only link over it', () => {
-    const storeDir = fs.mkdtempSync('/dev/shm/runtime-env-state-test-');
+    const storeDir = fs.mkdtempSync('/dev/shm/comfy-secrets-state-test-');
     try {
       const store = Store.open(realFileSystem, captureLogger().logger, { mode: 'memory', dir: path.join(storeDir, 'store'), uid });
       const { comfyuiDir, state, write, backups } = setUp(realFileSystem, store);

@@ -9,8 +9,8 @@ import { createTempSweep } from '../src/writer';
 let base: string;
 let storeDir: string;
 beforeEach(() => {
-  base = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-store-'));
-  storeDir = fs.mkdtempSync('/dev/shm/runtime-env-store-test-');
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-store-'));
+  storeDir = fs.mkdtempSync('/dev/shm/comfy-secrets-store-test-');
   for (const node of ['a', 'b', 'c']) fs.mkdirSync(path.join(base, node));
 });
 afterEach(() => {

@@ -22,7 +22,7 @@ describe('sinkProblems', () => {
       file: () => ({ path: 'config.json' }),
       relativeTo: 'comfyui',
       format: { type: 'dotenv', readers: ['python-dotenv', 'node-dotenv', 'bash', 'docker'] },
-      header: ['written by runtime-env'],
+      header: ['written by comfy-secrets'],
       order: 'post',
       dependencies: ['other'],
       variables: {

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { matchers, runSink } from '@runtime-env/testing';
+ * import { matchers, runSink } from '@comfy-secrets/testing';
  * import sink from '../src';
  * expect.extend(matchers);
  *

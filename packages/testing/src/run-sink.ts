@@ -12,7 +12,7 @@ import {
   type Logger,
   type SecretSink,
   type SinkReport,
-} from '@runtime-env/core';
+} from '@comfy-secrets/core';
 
 export interface RunSinkOptions {
   /** The container's environment for this run. @default {} */
@@ -28,9 +28,9 @@ export interface RunSinkOptions {
    * @default the sink's first node
    */
   nodes?: readonly string[];
-  /** As `runtime-env run --strict`. */
+  /** As `comfy-secrets run --strict`. */
   strict?: boolean;
-  /** As `runtime-env plan`: decide everything, write nothing. */
+  /** As `comfy-secrets plan`: decide everything, write nothing. */
   dryRun?: boolean;
   /** Pins the `Generated at` header line. @default now */
   now?: Date;
@@ -65,13 +65,13 @@ export interface SinkRun {
 
 /**
  * Runs one sink through the real runner (the same resolution, rendering and safe writer as
- * `runtime-env run`) against a temporary ComfyUI tree holding the sink's node directory and `files`,
+ * `comfy-secrets run`) against a temporary ComfyUI tree holding the sink's node directory and `files`,
  * reads back what it wrote, and removes the tree. A sink that is not a valid sink throws the same
  * `ConfigError` discovery would.
  */
 export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun {
   const [loaded] = checkSinks([sink], `runSink(${typeof sink?.name === 'string' ? sink.name : 'sink'})`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-sink-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-sink-'));
   try {
     const comfyuiDir = fs.realpathSync(dir);
     for (const node of options.nodes ?? sink.nodes.slice(0, 1)) fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes', node), { recursive: true });

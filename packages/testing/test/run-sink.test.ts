@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { defineSink, type SecretSink } from '@runtime-env/core';
+import { defineSink, type SecretSink } from '@comfy-secrets/core';
 import { matchers, runSink } from '../src';
 
 expect.extend(matchers);

@@ -1,4 +1,4 @@
-import { defineSink, type TargetChoice, type TargetContext, type VariableSpec } from '@runtime-env/core/contract';
+import { defineSink, type TargetChoice, type TargetContext, type VariableSpec } from '@comfy-secrets/core/contract';
 
 /**
  * ComfyUI-Manager reads no `.env`: it reads its own `config.ini` with configparser

@@ -1,4 +1,4 @@
-import { matchers, runSink, type SinkRun } from '@runtime-env/testing';
+import { matchers, runSink, type SinkRun } from '@comfy-secrets/testing';
 import sink, { majorMinor, projectVersion } from '../src';
 import { configparserSectionsOfText } from '../../../test/helpers/real-readers';
 
@@ -7,7 +7,7 @@ expect.extend(matchers);
 const pyproject = (version: string) => `[project]\nname = "comfyui-manager"\nversion = "${version}"\n`;
 const CHANNEL = 'https://example.invalid/channel?a=1%20b&pct=100%';
 const EXISTING = [
-  '# written by hand, kept by runtime-env',
+  '# written by hand, kept by comfy-secrets',
   '[default]',
   'preview_method = auto',
   'security_level = normal',
@@ -38,7 +38,7 @@ describe('comfyui-manager sink: location by version', () => {
       default: { preview_method: 'auto', security_level: 'weak', channel_url: CHANNEL },
       other: { keep: 'me' },
     });
-    expect(fileOf(run, file)).toContain('# written by hand, kept by runtime-env');
+    expect(fileOf(run, file)).toContain('# written by hand, kept by comfy-secrets');
   });
 
   test('3.38 without a config.ini creates user/__manager/config.ini, mode 0600', () => {

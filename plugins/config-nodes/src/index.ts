@@ -6,10 +6,10 @@
  * { "custom_nodes": [ { "name": "emprops_comfy_nodes", "url": "…", "env": { "AWS_ACCESS_KEY_ID": "${AWS_ACCESS_KEY_ID}" } } ] }
  * ```
  *
- * Not a discovered plugin (its package.json has no `runtimeEnv` marker): the CLI calls it for
+ * Not a discovered plugin (its package.json has no `comfySecrets` marker): the CLI calls it for
  * `--config-nodes FILE`, because the sinks come from a file of the deployment, not from a package.
  */
-import { ConfigError, type LoadedSink, type SecretSink, type VariableSpec } from '@runtime-env/core';
+import { ConfigError, type LoadedSink, type SecretSink, type VariableSpec } from '@comfy-secrets/core';
 
 /** Sink names are `config-nodes:<node directory>`. */
 export const SINK_PREFIX = 'config-nodes:';
@@ -65,7 +65,7 @@ export function sinksFromConfigNodes(text: string, file: string): SecretSink[] {
       nodes: [name as string],
       file: '.env',
       format: { type: 'dotenv', readers: ['python-dotenv'] },
-      header: [`Written by runtime-env from ${basename(file)}`],
+      header: [`Written by comfy-secrets from ${basename(file)}`],
       variables,
     });
   });

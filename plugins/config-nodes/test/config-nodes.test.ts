@@ -1,5 +1,5 @@
-import type { LoadedSink, SecretSink } from '@runtime-env/core';
-import { matchers, runSink } from '@runtime-env/testing';
+import type { LoadedSink, SecretSink } from '@comfy-secrets/core';
+import { matchers, runSink } from '@comfy-secrets/testing';
 import { sinksFromConfigNodes, withDeclarations } from '../src';
 
 expect.extend(matchers);

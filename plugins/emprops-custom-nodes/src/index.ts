@@ -1,4 +1,4 @@
-import { defineSink, type VariableSpec } from '@runtime-env/core/contract';
+import { defineSink, type VariableSpec } from '@comfy-secrets/core/contract';
 
 const notSecret: VariableSpec = { secret: false };
 const whenAzure = { when: { CLOUD_PROVIDER: 'azure' } } as const;
@@ -14,7 +14,7 @@ export default defineSink({
   nodes: ['emprops_custom_nodes', 'emprops_comfy_nodes'],
   file: '.env',
   format: { type: 'dotenv', readers: ['python-dotenv'] },
-  header: ['Runtime environment variables created by runtime-env'],
+  header: ['Runtime environment variables created by comfy-secrets'],
   variables: {
     AWS_ACCESS_KEY_ID: { required: whenAws },
     // The platform may hand it over as AWS_SECRET_ACCESS_KEY_ENCODED (base64); the sources decode it.

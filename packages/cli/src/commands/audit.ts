@@ -11,7 +11,7 @@ import {
   type AuditFinding,
   type RootfsAuditResult,
   type SecretSink,
-} from '@runtime-env/core';
+} from '@comfy-secrets/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
 import type { CommandSpec } from '../args';

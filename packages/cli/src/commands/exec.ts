@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { cleanRecorded, ConfigError, ExitCode, errnoCode, RunState, type Lifecycle } from '@runtime-env/core';
+import { cleanRecorded, ConfigError, ExitCode, errnoCode, RunState, type Lifecycle } from '@comfy-secrets/core';
 import { currentUid } from '../lifecycle';
 import type { CliContext } from '../context';
 import type { CommandSpec } from '../args';
@@ -42,7 +42,7 @@ export const execCommand: CommandSpec<ExecFlags> = {
  */
 export async function execute(command: readonly string[], flags: ExecFlags, context: CliContext, signals: SignalSource): Promise<number> {
   const [file, ...args] = command;
-  if (file === undefined || file === '') throw new ConfigError('BAD_USAGE', 'exec needs a command to start: runtime-env exec [options] -- COMMAND [ARGS...]');
+  if (file === undefined || file === '') throw new ConfigError('BAD_USAGE', 'exec needs a command to start: comfy-secrets exec [options] -- COMMAND [ARGS...]');
 
   // Listening before the (synchronous) run means a signal that arrives during start-up is queued, not
   // fatal: it is handled once the run is done, by not starting the command at all.
@@ -58,14 +58,14 @@ export async function execute(command: readonly string[], flags: ExecFlags, cont
     const run = runSinks('run', flags, { ...context, stdout: context.stderr });
     const cleanUp = () => cleanAfter(run.lifecycle, flags, context);
     if (run.exitCode !== ExitCode.ok && !flags.allowFailures) {
-      context.stderr.write(context.redactor.redact(`runtime-env exec: not starting ${file}: a sink failed (--allow-failures starts it anyway)\n`));
+      context.stderr.write(context.redactor.redact(`comfy-secrets exec: not starting ${file}: a sink failed (--allow-failures starts it anyway)\n`));
       cleanUp();
       return run.exitCode;
     }
     await new Promise((resolve) => setImmediate(resolve)); // let signals queued during the run arrive
     const stop = received.find((signal) => STOPPING.has(signal));
     if (stop) {
-      context.stderr.write(context.redactor.redact(`runtime-env exec: ${stop} during start-up; not starting ${file}\n`));
+      context.stderr.write(context.redactor.redact(`comfy-secrets exec: ${stop} during start-up; not starting ${file}\n`));
       cleanUp();
       return 128 + constants.signals[stop];
     }
@@ -83,7 +83,7 @@ export async function execute(command: readonly string[], flags: ExecFlags, cont
       child.once('error', (error) => {
         // Only spawn failures land here: the command never ran.
         const reason = errnoCode(error);
-        context.stderr.write(context.redactor.redact(`runtime-env exec: cannot start ${file}: ${reason ?? error.message}\n`));
+        context.stderr.write(context.redactor.redact(`comfy-secrets exec: cannot start ${file}: ${reason ?? error.message}\n`));
         resolve(reason === 'ENOENT' ? 127 : 126);
       });
       child.once('exit', (exitCode, signal) => resolve(signal ? 128 + (constants.signals[signal] ?? 0) : exitCode ?? 0));
@@ -103,6 +103,6 @@ function cleanAfter(lifecycle: Lifecycle, flags: ExecFlags, context: CliContext)
   const state = RunState.open(context.fs, lifecycle.state.dir, currentUid());
   const report = cleanRecorded(context.fs, state, { only: [...touched] });
   for (const entry of report.files) {
-    if (entry.action === 'kept') context.stderr.write(context.redactor.redact(`runtime-env exec: kept ${entry.path}: ${entry.reason ?? ''}\n`));
+    if (entry.action === 'kept') context.stderr.write(context.redactor.redact(`comfy-secrets exec: kept ${entry.path}: ${entry.reason ?? ''}\n`));
   }
 }

@@ -1,4 +1,4 @@
-import { orderLoaded, type LoadedSink } from '@runtime-env/core';
+import { orderLoaded, type LoadedSink } from '@comfy-secrets/core';
 import { print } from '../output';
 import type { CommandSpec } from '../args';
 import { discoveryOptions, loadSinksAndDeclarations, type RunFlags } from '../options';

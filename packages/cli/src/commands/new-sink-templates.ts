@@ -1,6 +1,6 @@
 /**
- * The files `runtime-env new-sink` writes. Each one is complete as generated: the package builds,
- * its test passes, and `runtime-env list --plugin <dir>` loads it, before its author changes a line.
+ * The files `comfy-secrets new-sink` writes. Each one is complete as generated: the package builds,
+ * its test passes, and `comfy-secrets list --plugin <dir>` loads it, before its author changes a line.
  */
 export interface SinkScaffold {
   /** Sink name, also the custom node directory it serves. */
@@ -9,8 +9,8 @@ export interface SinkScaffold {
   packageName: string;
   /** Prefix of the example variables, e.g. `MY_NODE`. */
   prefix: string;
-  /** Version range of the runtime-env packages to depend on. */
-  runtimeEnvRange: string;
+  /** Version range of the comfy-secrets packages to depend on. */
+  comfySecretsRange: string;
 }
 
 export function scaffoldFiles(s: SinkScaffold): Record<string, string> {
@@ -19,20 +19,20 @@ export function scaffoldFiles(s: SinkScaffold): Record<string, string> {
       {
         name: s.packageName,
         version: '0.1.0',
-        description: `runtime-env sink: writes the .env of the ${s.name} ComfyUI custom node.`,
+        description: `comfy-secrets sink: writes the .env of the ${s.name} ComfyUI custom node.`,
         license: 'MIT',
         main: './dist/index.js',
         types: './src/index.ts',
         files: ['dist', 'src'],
-        runtimeEnv: { sink: './dist/index.js' },
+        comfySecrets: { sink: './dist/index.js' },
         scripts: {
           build: 'esbuild src/index.ts --bundle --platform=node --target=node20 --format=cjs --packages=external --outfile=dist/index.js',
           test: 'jest',
         },
-        peerDependencies: { '@runtime-env/core': s.runtimeEnvRange },
+        peerDependencies: { '@comfy-secrets/core': s.comfySecretsRange },
         devDependencies: {
-          '@runtime-env/core': s.runtimeEnvRange,
-          '@runtime-env/testing': s.runtimeEnvRange,
+          '@comfy-secrets/core': s.comfySecretsRange,
+          '@comfy-secrets/testing': s.comfySecretsRange,
           '@swc/core': '^1.16.22',
           '@swc/jest': '^0.2.39',
           '@types/jest': '30',
@@ -45,11 +45,11 @@ export function scaffoldFiles(s: SinkScaffold): Record<string, string> {
       2,
     )}\n`,
 
-    'src/index.ts': `import { defineSink } from '@runtime-env/core/contract';
+    'src/index.ts': `import { defineSink } from '@comfy-secrets/core/contract';
 
 /**
  * ${s.name} reads its settings from custom_nodes/${s.name}/.env with python-dotenv.
- * Every key below is a line of that file; runtime-env fills it from the container's environment
+ * Every key below is a line of that file; comfy-secrets fills it from the container's environment
  * (or ${s.prefix}_API_KEY_ENCODED, ${s.prefix}_API_KEY_FILE, --secrets-dir) at start.
  */
 export default defineSink({
@@ -57,7 +57,7 @@ export default defineSink({
   nodes: ['${s.name}'],
   file: '.env',
   format: { type: 'dotenv', readers: ['python-dotenv'] },
-  header: ['Written by runtime-env at container start; changes here are overwritten'],
+  header: ['Written by comfy-secrets at container start; changes here are overwritten'],
   variables: {
     ${s.prefix}_API_KEY: { required: true },
     ${s.prefix}_REGION: { secret: false, default: 'eu-west-1' },
@@ -65,7 +65,7 @@ export default defineSink({
 });
 `,
 
-    'test/index.test.ts': `import { matchers, runSink } from '@runtime-env/testing';
+    'test/index.test.ts': `import { matchers, runSink } from '@comfy-secrets/testing';
 import sink from '../src';
 
 expect.extend(matchers);
@@ -109,7 +109,7 @@ module.exports = {
 
     'README.md': `# ${s.packageName}
 
-A [runtime-env](https://www.npmjs.com/package/@runtime-env/cli) sink: at container start it writes
+A [comfy-secrets](https://www.npmjs.com/package/@comfy-secrets/cli) sink: at container start it writes
 \`custom_nodes/${s.name}/.env\` from the container's environment, so no secret is baked into the image.
 
 | variable | required | written as |
@@ -121,19 +121,19 @@ A [runtime-env](https://www.npmjs.com/package/@runtime-env/cli) sink: at contain
 
 \`\`\`sh
 npm install
-npm test         # runs the sink through the real runtime-env runner on a temporary ComfyUI tree
-npm run build    # dist/index.js, the module runtime-env loads
+npm test         # runs the sink through the real comfy-secrets runner on a temporary ComfyUI tree
+npm run build    # dist/index.js, the module comfy-secrets loads
 \`\`\`
 
 Edit \`src/index.ts\`: the keys of \`variables\` are the lines of the file. The whole contract (fallback
 names, base64, conditional requirements, allowed values, other formats) is documented in
-\`@runtime-env/core/contract\`.
+\`@comfy-secrets/core/contract\`.
 
 ## Use
 
-Add this package to the dependencies of the image's project that installs \`@runtime-env/cli\`, then
-\`runtime-env list\` shows it and \`runtime-env run\` writes its file. To try it before publishing:
-\`runtime-env plan --plugin ./path/to/this/package\`.
+Add this package to the dependencies of the image's project that installs \`@comfy-secrets/cli\`, then
+\`comfy-secrets list\` shows it and \`comfy-secrets run\` writes its file. To try it before publishing:
+\`comfy-secrets plan --plugin ./path/to/this/package\`.
 `,
   };
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, errnoCode } from '@runtime-env/core';
+import { ConfigError, errnoCode } from '@comfy-secrets/core';
 import type { CliContext } from '../context';
 import type { CommandSpec } from '../args';
 import { print } from '../output';
@@ -13,13 +13,13 @@ interface NewSinkFlags {
   json?: boolean;
 }
 
-/** `runtime-env new-sink NAME [--dir DIR]`: a sink package that builds and passes its own test as generated. */
+/** `comfy-secrets new-sink NAME [--dir DIR]`: a sink package that builds and passes its own test as generated. */
 export const newSinkCommand: CommandSpec<NewSinkFlags> = {
   name: 'new-sink',
   description: 'scaffold a sink package: package.json marked as a sink, src/index.ts, a passing test, README',
   argument: { name: 'name', description: 'sink name, also the custom_nodes/ directory it serves (letters, digits, _ . -)' },
   options: [
-    { name: 'dir', value: '<dir>', description: 'where to create the package (default: ./runtime-env-sink-<name>)' },
+    { name: 'dir', value: '<dir>', description: 'where to create the package (default: ./comfy-secrets-sink-<name>)' },
     { name: 'json', description: 'print the created files as JSON' },
   ],
   run(flags, [name = ''], context) {
@@ -34,7 +34,7 @@ function createSinkPackage(name: string, flags: NewSinkFlags, context: CliContex
     throw new ConfigError('BAD_OPTION', `new-sink NAME must be a custom node directory name: letters, digits, _ . - (got '${name}')`);
   }
   const slug = name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[.-]+|-+$/g, '');
-  const dir = path.resolve(context.cwd, flags.dir ?? `runtime-env-sink-${slug}`);
+  const dir = path.resolve(context.cwd, flags.dir ?? `comfy-secrets-sink-${slug}`);
   const { fs } = context;
   let existing: string[] = [];
   try {
@@ -46,9 +46,9 @@ function createSinkPackage(name: string, flags: NewSinkFlags, context: CliContex
 
   const files = scaffoldFiles({
     name,
-    packageName: `runtime-env-sink-${slug}`,
+    packageName: `comfy-secrets-sink-${slug}`,
     prefix: name.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^(\d)/, '_$1'),
-    runtimeEnvRange: `^${VERSION}`,
+    comfySecretsRange: `^${VERSION}`,
   });
   for (const [relative, content] of Object.entries(files)) {
     const file = path.join(dir, relative);
@@ -64,5 +64,5 @@ function createSinkPackage(name: string, flags: NewSinkFlags, context: CliContex
 }
 
 function describe({ dir, files }: { dir: string; files: string[] }): string {
-  return [`created ${dir}`, ...files.map((file) => `  ${file}`), '', 'next:', `  cd ${dir} && npm install && npm test && npm run build`, `  runtime-env plan --plugin ${dir}`, ''].join('\n');
+  return [`created ${dir}`, ...files.map((file) => `  ${file}`), '', 'next:', `  cd ${dir} && npm install && npm test && npm run build`, `  comfy-secrets plan --plugin ${dir}`, ''].join('\n');
 }

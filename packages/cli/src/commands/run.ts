@@ -1,4 +1,4 @@
-import type { Lifecycle, RunReport } from '@runtime-env/core';
+import type { Lifecycle, RunReport } from '@comfy-secrets/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
 import { openLifecycle } from '../lifecycle';

@@ -30,7 +30,7 @@ const py = {
   /**
    * `NAME=value` and its line end, where the name is an identifier and the value plain characters: the
    * rules above read such a line as exactly that name and value, so it is read in one match (most lines
-   * runtime-env writes). Anything else takes the rules one by one.
+   * comfy-secrets writes). Anything else takes the rules one by one.
    */
   plainLine: /([A-Za-z_][A-Za-z0-9_]*)=([\w@%+=:,./-]*)\n/y,
 };
@@ -128,7 +128,7 @@ const BASH_LITERAL_AFTER_DOLLAR = new Set(['"', ' ', '\t', '\n', '%', '/', '.', 
 const BASH_PLAIN = /^[\w@%+=:,./-]$|^[^\0-\x7f]$/u;
 
 /**
- * `set -a; . ./file; set +a` in bash, for the subset runtime-env writes: `# comments`, blank lines and
+ * `set -a; . ./file; set +a` in bash, for the subset comfy-secrets writes: `# comments`, blank lines and
  * `NAME=word` where the word is plain characters, '…' and "…" with backslash escapes. Anything else
  * (an expansion, a command) stops the model there, so the keys after it count as unread.
  */

@@ -117,7 +117,7 @@ function renderDotenv(request: RenderRequest, readers: readonly DotenvReader[]):
   const text = commentLines(request.header) + rest;
   const wrong = readsExactly(text, request.entries, readers);
   if (wrong !== undefined) {
-    throw new UnwritableValueError(wrong.key, `${wrong.reader} does not read the rendered file back exactly (a bug in runtime-env's dotenv writer)`);
+    throw new UnwritableValueError(wrong.key, `${wrong.reader} does not read the rendered file back exactly (a bug in comfy-secrets's dotenv writer)`);
   }
   return text;
 }

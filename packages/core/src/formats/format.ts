@@ -19,7 +19,7 @@ export interface Format {
   /**
    * Reads text back the way the format's declared readers would. For merging formats these are only
    * the keys this format manages (the section, or the top-level object). `render` does its own
-   * read-back check; this is for tools that show what a reader gets (`@runtime-env/testing`'s `runSink`).
+   * read-back check; this is for tools that show what a reader gets (`@comfy-secrets/testing`'s `runSink`).
    */
   parse(text: string): Record<string, string>;
 }

@@ -253,7 +253,7 @@ export function createIniFormat(section = 'default'): Format {
           : mergeInto(request.existing, section, request.entries);
       const read = parse(text);
       for (const [key, value] of request.entries) {
-        if (read[key] !== value) throw new UnwritableValueError(key, 'configparser would not read the rendered file back exactly (a bug in runtime-env\'s ini writer)');
+        if (read[key] !== value) throw new UnwritableValueError(key, 'configparser would not read the rendered file back exactly (a bug in comfy-secrets\'s ini writer)');
       }
       return text;
     },

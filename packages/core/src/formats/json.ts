@@ -92,7 +92,7 @@ export function createJsonFormat({ merge = false }: JsonFormatOptions = {}): For
       const text = members.length === 0 ? '{}\n' : `{\n${members.map((m) => `  ${m.keySource}: ${m.valueSource}`).join(',\n')}\n}\n`;
       const read = parse(text);
       for (const [key, value] of entries) {
-        if (read[key] !== value) throw new UnwritableValueError(key, 'JSON.parse does not read the rendered file back exactly (a bug in runtime-env\'s json writer)');
+        if (read[key] !== value) throw new UnwritableValueError(key, 'JSON.parse does not read the rendered file back exactly (a bug in comfy-secrets\'s json writer)');
       }
       return text;
     },

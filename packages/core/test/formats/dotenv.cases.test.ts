@@ -148,8 +148,8 @@ describe('keys, header and layout', () => {
   });
 
   test('header lines become comments and the file ends with a newline', () => {
-    const text = createDotenvFormat(['python-dotenv', 'node-dotenv', 'bash', 'docker']).render({ entries: [['A', '1']], header: ['made by runtime-env', ''] });
-    expect(text).toBe('# made by runtime-env\n#\nA=1\n');
+    const text = createDotenvFormat(['python-dotenv', 'node-dotenv', 'bash', 'docker']).render({ entries: [['A', '1']], header: ['made by comfy-secrets', ''] });
+    expect(text).toBe('# made by comfy-secrets\n#\nA=1\n');
   });
 
   test('a header line with a line break is a configuration error', () => {

@@ -61,7 +61,7 @@ describe.each(READER_SETS.map((readers) => [readers.join('+'), readers] as const
   });
 
   test('files of several values read back exactly too (a quoted value can run on into the next line)', () => {
-    const several = renderEach(readers, multiples, ['runtime-env test header', 'Generated at: 2020-01-01T00:00:00.000Z']);
+    const several = renderEach(readers, multiples, ['comfy-secrets test header', 'Generated at: 2020-01-01T00:00:00.000Z']);
     expect(problems(readers, several)).toEqual([]);
     refusals.push(`  ${`${name} (several per file)`.padEnd(40)} ${several.filter((o) => o.refused).length} of ${several.length} refused`);
   });

@@ -145,8 +145,8 @@ describe('ini merge into an existing config.ini', () => {
 
 describe('ini new files', () => {
   test('the header is written as comments only when the file is new', () => {
-    const text = createIniFormat().render({ entries: [['KEY', '50%'], ['empty', '']], header: ['made by runtime-env', 'Generated at: 2020-01-01T00:00:00.000Z'] });
-    expect(text).toBe('# made by runtime-env\n# Generated at: 2020-01-01T00:00:00.000Z\n\n[default]\nKEY = 50%%\nempty =\n');
+    const text = createIniFormat().render({ entries: [['KEY', '50%'], ['empty', '']], header: ['made by comfy-secrets', 'Generated at: 2020-01-01T00:00:00.000Z'] });
+    expect(text).toBe('# made by comfy-secrets\n# Generated at: 2020-01-01T00:00:00.000Z\n\n[default]\nKEY = 50%%\nempty =\n');
     expect(readWithConfigparser([{ text, section: 'default' }])[0]?.values).toEqual({ key: '50%', empty: '' });
   });
 

@@ -14,7 +14,7 @@ const created: string[] = [];
  * trees that outlast one test, and keeps the unresolved path.)
  */
 export function testdir(files: Fixture = {}): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-test-')));
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-test-')));
   created.push(dir);
   writeFixture(dir, files);
   return dir;

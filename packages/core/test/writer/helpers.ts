@@ -14,7 +14,7 @@ export interface Tree {
 }
 
 export function makeTree(): Tree {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-env-writer-'));
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-writer-'));
   const comfyuiDir = path.join(base, 'ComfyUI');
   const nodeDir = path.join(comfyuiDir, 'custom_nodes', 'node');
   const outside = path.join(base, 'outside');

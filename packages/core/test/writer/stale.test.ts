@@ -18,7 +18,7 @@ afterEach(() => {
 });
 
 function plantTemp(pid: number, name = '.env'): string {
-  const file = path.join(tree.nodeDir, `.${name}.${pid}.0a1b2c.runtime-env.tmp`);
+  const file = path.join(tree.nodeDir, `.${name}.${pid}.0a1b2c.comfy-secrets.tmp`);
   fs.writeFileSync(file, 'SECRET=left-behind\n', { mode: 0o600 });
   return path.basename(file);
 }

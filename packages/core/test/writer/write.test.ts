@@ -62,8 +62,8 @@ test('leaves an unchanged file alone, keeping its mtime', () => {
 });
 
 test('treats a file that differs only in its Generated at line as unchanged', () => {
-  fs.writeFileSync(target, '# managed by runtime-env\n# Generated at: 2020-01-01T00:00:00.000Z\nKEY=value\n', { mode: 0o600 });
-  const content = '# managed by runtime-env\n# Generated at: 2030-01-01T00:00:00.000Z\nKEY=value\n';
+  fs.writeFileSync(target, '# managed by comfy-secrets\n# Generated at: 2020-01-01T00:00:00.000Z\nKEY=value\n', { mode: 0o600 });
+  const content = '# managed by comfy-secrets\n# Generated at: 2030-01-01T00:00:00.000Z\nKEY=value\n';
 
   expect(writeFileSafely(realFileSystem, request(tree, content)).status).toBe('unchanged');
   expect(fs.readFileSync(target, 'utf8')).toContain('2020-01-01');
@@ -107,7 +107,7 @@ test('a dry run reports would-write and creates nothing', () => {
 test('a dry run leaves an outdated file and stale temp files as they are', () => {
   fs.writeFileSync(target, 'OLD=1\n', { mode: 0o644 });
   fs.chmodSync(target, 0o644);
-  const stale = path.join(tree.nodeDir, `.env.${process.pid}.abc123.runtime-env.tmp`);
+  const stale = path.join(tree.nodeDir, `.env.${process.pid}.abc123.comfy-secrets.tmp`);
   fs.writeFileSync(stale, 'x');
 
   expect(writeFileSafely(realFileSystem, { ...request(tree), dryRun: true }).status).toBe('would-write');

@@ -1,1 +1,1 @@
-# A node no installed sink serves: runtime-env leaves it alone.
+# A node no installed sink serves: comfy-secrets leaves it alone.
