@@ -122,16 +122,24 @@ def migrate(user, files, notices):
     shutil.move(legacy_dir, backup)
 
 
-def prestartup_of(path, strict):
+def prestartup_of(path, v):
     """prestartup_script.py (and, before 3.5, git_helper.py): each key only when present, before the core loads."""
-    out = {'file_logging': True, 'bypass_ssl': False, 'git_exe': ''}
+    readers = [('file_logging', lambda s: s['file_logging'].lower() != 'false'), ('bypass_ssl', lambda s: s['bypass_ssl'].lower() == 'true')]
+    out = {'file_logging': True, 'bypass_ssl': False}
+    if v < (3, 5, 0):
+        # git_helper.py read git_exe itself; from 3.5 the core hands it over in GIT_EXE_PATH.
+        readers.append(('git_exe', lambda s: s['git_exe']))
+        out['git_exe'] = ''
+    if v >= (3, 16, 0):
+        readers.append(('use_uv', lambda s: s['use_uv'].lower() == 'true'))
+        out['use_uv'] = None  # left as manager_util has it
     try:
-        parser = configparser.ConfigParser(strict=strict)
+        parser = configparser.ConfigParser(strict=v < (3, 25, 1))
         parser.read(path)
         section = parser['default']
     except Exception:
         return out
-    for key, read in (('file_logging', lambda s: s['file_logging'].lower() != 'false'), ('bypass_ssl', lambda s: s['bypass_ssl'].lower() == 'true'), ('git_exe', lambda s: s['git_exe'])):
+    for key, read in readers:
         try:
             if key in section:
                 out[key] = read(section)
@@ -157,7 +165,7 @@ def start(request):
     config = os.path.join(files, 'config.ini')
     # The prestartup script runs first, before the core module migrates anything; before 3.5 it and
     # git_helper.py read the file next to the code.
-    prestartup = prestartup_of(node_config if v < (3, 5, 0) else config, v < (3, 25, 1))
+    prestartup = prestartup_of(node_config if v < (3, 5, 0) else config, v)
     if (3, 38, 0) <= v < (4, 0, 0) and not pip:
         if api:
             os.makedirs(files, exist_ok=True)

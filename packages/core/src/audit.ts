@@ -289,6 +289,13 @@ function sinkTargets(options: RootfsAuditOptions): Array<{ sink: SecretSink; tar
   const comfyui = path.join(rootfs, options.comfyuiDir);
   const targets: Array<{ sink: SecretSink; target: string }> = [];
   for (const sink of options.sinks) {
+    // A node that runs from outside custom_nodes (a pip package) has its files too.
+    if (sink.installedElsewhere && !sink.nodes.some((node) => lstat(fs, path.join(comfyui, 'custom_nodes', node)) !== undefined)) {
+      for (const choice of chooseFiles(sink, fs, comfyui, undefined)) {
+        if (choice.relativeTo === 'node') continue;
+        targets.push({ sink, target: path.resolve(choice.relativeTo === 'user' ? path.join(comfyui, 'user') : comfyui, choice.path) });
+      }
+    }
     for (const node of sink.nodes) {
       const nodeDir = path.join(comfyui, 'custom_nodes', node);
       for (const choice of chooseFiles(sink, fs, comfyui, nodeDir)) {
@@ -301,7 +308,7 @@ function sinkTargets(options: RootfsAuditOptions): Array<{ sink: SecretSink; tar
 }
 
 /** The sink's choice in the unpacked image (its user directory the default `user`); a `file()` that fails here has no target to look at. */
-function chooseFiles(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeDir: string): TargetChoice[] {
+function chooseFiles(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeDir: string | undefined): TargetChoice[] {
   const userDir = path.join(comfyuiDir, 'user');
   const under = (relative: string, base?: TreeBase) => path.join(base === 'user' ? userDir : comfyuiDir, relative);
   try {

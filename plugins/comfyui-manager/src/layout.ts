@@ -221,6 +221,15 @@ export function chooseConfigFiles(context: TargetContext): TargetChoice[] {
               level: 'error',
               reason: `${manager.label} raises security_level weak and normal- to normal when it migrates ${userShown(USER_CONFIG)} to ${userShown(SYSTEM_CONFIG)}, which it does on its next start; start ComfyUI once without this setting so that it migrates, then set it again`,
             },
+            // Its prestartup_script.py runs before the core migrates, and reads the file not there yet.
+            ...(['file_logging', 'bypass_ssl', 'use_uv'] as const).map(
+              (key): TargetRule => ({
+                key,
+                when: 'set',
+                level: 'warn',
+                reason: `on the start that migrates, ${manager.label}'s prestartup_script.py reads ${userShown(SYSTEM_CONFIG)} before the migration has made it, so for that one start it goes by its default for ${key}; its core reads the value at once, and every later start reads it everywhere`,
+              }),
+            ),
           ],
         }),
       ];

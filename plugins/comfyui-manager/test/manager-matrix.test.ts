@@ -80,6 +80,8 @@ interface Cell {
   env: Record<string, string>;
   manager: { version: string; pip?: boolean; api: boolean; uv?: boolean };
   userDir?: string;
+  /** Manager migrates the legacy file on this start: its prestartup, which runs first, reads ours from the next start. */
+  migrates?: boolean;
 }
 
 /**
@@ -99,13 +101,19 @@ function exactCell(cell: Cell): { with: Start; without: Start; report: SinkRepor
     expect([key, withUs.settings[key]]).toEqual([key, set.has(key) ? asRead(key, set.get(key)!) : value]);
   }
   expect(Object.keys(withUs.settings).sort()).toEqual(Object.keys(without.settings).sort());
-  for (const [key, value] of Object.entries(without.prestartup)) {
-    expect([key, withUs.prestartup[key]]).toEqual([key, set.has(key) ? asRead(key, set.get(key)!) : value]);
-  }
+  const expectedPrestartup = Object.fromEntries(Object.entries(without.prestartup).map(([key, value]) => [key, set.has(key) ? asRead(key, set.get(key)!) : value]));
+  expect(withUs.prestartup).toEqual(cell.migrates ? without.prestartup : expectedPrestartup);
   expect(withUs.config).toBe(without.config);
   // A second start reads the same: nothing we wrote is undone by what Manager did on the first.
   const again = start(ours, cell.manager, cell.userDir);
   expect(again.settings).toEqual(withUs.settings);
+  if (cell.migrates) {
+    // Manager's own second start: the user's legacy values reach its prestartup only now, and ours with them.
+    const plainAgain = start(plain, cell.manager, cell.userDir);
+    expect(again.prestartup).toEqual(Object.fromEntries(Object.entries(plainAgain.prestartup).map(([key, value]) => [key, set.has(key) ? asRead(key, set.get(key)!) : value])));
+  } else {
+    expect(again.prestartup).toEqual(withUs.prestartup);
+  }
   return { with: withUs, without, report, warnings };
 }
 
@@ -249,8 +257,11 @@ describe('Manager 3.38 and later on a ComfyUI with get_system_user_directory', (
   });
 
   test('legacy user/default/… and no __manager yet: written there, and Manager migrates it with every setting', () => {
-    const cell = exactCell({ files: { ...files, [LEGACY]: USER_SETTINGS }, env: { COMFYUI_MANAGER_NETWORK_MODE: 'offline', COMFYUI_MANAGER_SECURITY_LEVEL: 'strong' }, manager: { version: '3.41', api: true } });
+    const cell = exactCell({ files: { ...files, [LEGACY]: USER_SETTINGS }, env: { COMFYUI_MANAGER_NETWORK_MODE: 'offline', COMFYUI_MANAGER_SECURITY_LEVEL: 'strong', COMFYUI_MANAGER_GIT_EXE: '/opt/100%/git', COMFYUI_MANAGER_FILE_LOGGING: 'false' }, manager: { version: '3.41', api: true }, migrates: true });
     expect(cell.report.files.map((file) => file.path)).toEqual([LEGACY]);
+    expect(cell.report.warnings).toEqual([expect.stringMatching(/^COMFYUI_MANAGER_FILE_LOGGING \(file_logging\): on the start that migrates, .*prestartup_script\.py reads user\/__manager\/config\.ini before the migration has made it/)]);
+    expect(cell.with.prestartup.file_logging).toBe(true);
+    expect(cell.with.settings.git_exe).toBe('/opt/100%/git');
     expect(cell.with.notices).toContain('migrated');
     expect(cell.with.config).toBe(SYSTEM);
     expect(cell.with.settings).toMatchObject({ share_option: 'none', channel_url: 'https://example.invalid/my-channel', downgrade_blacklist: 'torch, numpy', use_uv: true, network_mode: 'offline', security_level: 'strong' });
@@ -283,7 +294,7 @@ describe('Manager 3.38 and later on a ComfyUI with get_system_user_directory', (
   });
 
   test('--user-directory elsewhere: the same layout under it', () => {
-    const cell = exactCell({ files: { ...files, '../data/user/default/ComfyUI-Manager/config.ini': USER_SETTINGS }, env: { COMFYUI_MANAGER_NETWORK_MODE: 'private' }, manager: { version: '3.41', api: true }, userDir: '../data/user' });
+    const cell = exactCell({ files: { ...files, '../data/user/default/ComfyUI-Manager/config.ini': USER_SETTINGS }, env: { COMFYUI_MANAGER_NETWORK_MODE: 'private' }, manager: { version: '3.41', api: true }, userDir: '../data/user', migrates: true });
     expect(cell.report.files.map((file) => file.path)).toEqual([path.join('..', 'data/user/default/ComfyUI-Manager/config.ini')]);
     expect(cell.with.config).toBe(path.join('..', 'data/user/__manager/config.ini'));
     expect(fs.existsSync(path.join(base, 'with/ComfyUI/user'))).toBe(false);
