@@ -27,7 +27,7 @@ def ver(text):
 
 
 # (key, first release that reads it, kind, default when the key is missing from the file)
-# kind: 'text' as read, 'lower' lowercased, 'bool' value.lower() == 'true'
+# kind: 'text' as read, 'lower' lowercased (from 3.21.2; as read before), 'bool' value.lower() == 'true'
 KEYS = [
     ('preview_method', (0, 0, 0), 'lower', PREVIEW),
     ('git_exe', (0, 0, 0), 'text', ''),
@@ -43,7 +43,7 @@ KEYS = [
     ('use_uv', (3, 16, 0), 'bool', False),
     ('network_mode', (3, 19, 0), 'lower', 'public'),
     ('update_policy', (3, 25, 0), 'lower', 'stable-comfyui'),
-    ('db_mode', (3, 25, 0), 'lower', 'cache'),
+    ('db_mode', (3, 27, 3), 'lower', 'cache'),
 ]
 
 
@@ -72,14 +72,15 @@ def read_config(path, v, uv):
                 result[key] = section[key].lower() == 'true' if key in section else missing
             else:
                 value = section.get(key, default)
-                result[key] = value.lower() if kind == 'lower' else value
+                result[key] = value.lower() if kind == 'lower' and v >= (3, 21, 2) else value
         if 'security_level' in result and v < (3, 21, 2) and 'disable_unsecure_features' in section:
             result['security_level'] = 'strong' if section['disable_unsecure_features'].lower() == 'true' else 'normal'
         return result
     except Exception:
         result = {key: default for key, _since, _kind, default in keys_of(v)}
         if 'use_uv' in result and v >= (3, 33, 5):
-            result['use_uv'] = uv
+            # 3.33.5 kept find_spec's result itself (None when uv is missing).
+            result['use_uv'] = uv if uv or v >= (3, 33, 6) else None
         return result
 
 
