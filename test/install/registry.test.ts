@@ -143,6 +143,12 @@ function expectOk(result: ReturnType<typeof sh>): void {
   if (result.status !== 0) throw new Error(result.output);
 }
 
+/** Where npm took each installed package from: package-lock.json's `resolved`, by install path. */
+function lockedFrom(dir: string): Record<string, string | undefined> {
+  const lock = JSON.parse(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string }> };
+  return Object.fromEntries(Object.entries(lock.packages).map(([at, entry]) => [at, entry.resolved]));
+}
+
 /** The demo's own ComfyUI tree (not what `pnpm demo` wrote into it), plus the node the example sink serves. */
 function copyDemoTree(to: string): string {
   const from = path.join(repoRoot, 'examples/demo/ComfyUI');
@@ -210,17 +216,22 @@ describe('installed from a registry, outside the workspace', () => {
     expect(fs.existsSync(path.join(core, 'dist/contract.d.ts'))).toBe(true);
     expect(fs.existsSync(path.join(core, 'src'))).toBe(false);
     expect(fs.existsSync(path.join(core, 'LICENSE'))).toBe(true);
+    // Only the scope came from verdaccio; everything else from the usual registry, as for a user.
+    const resolved = lockedFrom(project);
+    expect(resolved[`node_modules/${SCOPE}/cli`]?.startsWith(registry!.url)).toBe(true);
+    expect(resolved[`node_modules/${SCOPE}/core`]?.startsWith(registry!.url)).toBe(true);
+    expect(resolved['node_modules/tsyringe']?.startsWith(registry!.url)).toBe(false);
     // Published ranges, not pnpm's workspace: protocol.
     const sink = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', SCOPE, 'sink-emprops-custom-nodes/package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
     expect(sink.peerDependencies[`${SCOPE}/core`]).toMatch(/^\^\d+\.\d+\.\d+$/);
-  });
+  }, STEP_TIMEOUT);
 
   test('npx comfy-secrets list finds the shipped sinks and the third-party one among the project dependencies', () => {
     const list = sh('npx', ['comfy-secrets', 'list', '--json'], project);
     expectOk(list);
     const names = (JSON.parse(list.stdout) as { sinks: Array<{ name: string }> }).sinks.map((sink) => sink.name).sort();
     expect(names).toEqual(['comfyui-manager', 'eden_comfy_pipelines', 'emprops_custom_nodes']);
-  });
+  }, STEP_TIMEOUT);
 
   test('npx comfy-secrets run writes a copy of the demo tree, read back by python-dotenv and configparser', () => {
     const comfyui = copyDemoTree(path.join(work, 'ComfyUI'));
@@ -247,7 +258,7 @@ describe('installed from a registry, outside the workspace', () => {
     for (const value of [FAKE.AWS_ACCESS_KEY_ID, FAKE.HF_TOKEN, FAKE.OPENAI_API_KEY, 'fake-secret-from-the-registry-test']) {
       expect(run.stdout.includes(value) || run.stderr.includes(value)).toBe(false);
     }
-  });
+  }, STEP_TIMEOUT);
 
   test('a sink made by npx comfy-secrets new-sink installs, passes its test, type-checks and builds against the registry, and runs', () => {
     const author = path.join(work, 'author');
@@ -256,6 +267,7 @@ describe('installed from a registry, outside the workspace', () => {
     expectOk(sh('npx', ['comfy-secrets', 'new-sink', 'x', '--dir', dir], project));
 
     expectOk(sh('npm', ['install'], dir));
+    expect(lockedFrom(dir)[`node_modules/${SCOPE}/testing`]?.startsWith(registry!.url)).toBe(true);
     const installed = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', SCOPE, 'core/package.json'), 'utf8')) as { types: string };
     expect(installed.types).toBe('./dist/index.d.ts');
 
@@ -272,5 +284,5 @@ describe('installed from a registry, outside the workspace', () => {
     const run = sh('npx', ['comfy-secrets', 'run', '--plugin', dir, '--only', 'x', '--comfyui-dir', comfyui, '--state-dir', path.join(work, 'state-x')], project, { X_API_KEY: 'FAKE_x_key', COMFY_SECRETS_STORE: 'disk' });
     expectOk(run);
     expect(pythonDotenvValues(path.join(comfyui, 'custom_nodes/x/.env'))).toEqual({ X_API_KEY: 'FAKE_x_key', X_REGION: 'eu-west-1' });
-  });
+  }, 2 * STEP_TIMEOUT);
 });
