@@ -36,7 +36,8 @@ const inlineContract = {
 /**
  * Libraries keep their dependencies external, but for @noble/hashes: it ships ES modules only, which
  * Node's require() loads but jest's module system does not, so a sink author's jest run through
- * @comfy-secrets/testing would fail to load core. Its few kilobytes are bundled into core instead.
+ * @comfy-secrets/testing would fail to load core. Its few kilobytes are bundled into core instead (so it
+ * is only a devDependency of core: nothing installs it at run time).
  */
 const dependenciesExternal = {
   name: 'dependencies-external',
