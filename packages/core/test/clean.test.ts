@@ -63,7 +63,8 @@ describe('the memory store directory', () => {
       ...realFileSystem,
       unlinkSync: (file) => {
         realFileSystem.unlinkSync(file);
-        if (file === storedAt) fs.writeFileSync(newcomer, 'B_TOKEN=fake-b-token\n', { mode: 0o600 });
+        // Through the store's open directory: /proc/self/fd/<fd>/<name>.
+        if (path.basename(String(file)) === path.basename(storedAt)) fs.writeFileSync(newcomer, 'B_TOKEN=fake-b-token\n', { mode: 0o600 });
       },
     };
 
@@ -82,15 +83,17 @@ test("a restore's temp file that clean could not remove is swept by the next wri
   const state = RunState.open(realFileSystem, stateDir, uid);
   writeTarget(realFileSystem, captureLogger().logger, { state }, { sink: sink({ name: 'node_a' }), carriesSecret: true, linkPath: target, file: 'custom_nodes/node_a/.env', request });
   state.commit();
-  // As a clean killed between writing the restored file and renaming it leaves it.
+  // As a clean killed between writing the restored file and renaming it leaves it. Clean acts
+  // through the node directory's descriptor (/proc/self/fd/<fd>/<name>); the state directory by path.
+  const inNode = (file: unknown) => String(file).startsWith('/proc/self/fd/');
   const interrupted: FileSystem = {
     ...realFileSystem,
     renameSync: (from, to) => {
-      if (to === target) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
+      if (inNode(to) && path.basename(String(to)) === '.env') throw Object.assign(new Error('interrupted'), { code: 'EIO' });
       realFileSystem.renameSync(from, to);
     },
     unlinkSync: (file) => {
-      if (path.dirname(String(file)) === root) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
+      if (inNode(file)) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
       realFileSystem.unlinkSync(file);
     },
   };

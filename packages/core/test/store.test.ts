@@ -49,7 +49,8 @@ test('lists the store directory for stale temp files once per run with a sweep r
 
   for (const node of ['a', 'b', 'c']) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600, sweep });
 
-  expect(calls).toEqual([path.join(storeDir, 'store')]);
+  // Listed through its open descriptor (`TreeDir`), once.
+  expect(calls).toEqual([expect.stringMatching(/^\/proc\/self\/fd\/\d+$/)]);
 });
 
 test('a first write makes the link in place: one symlink call, at the target itself, no temp link', () => {
@@ -168,15 +169,16 @@ describe('links deferred to a helper thread', () => {
   test('a deferred link that cannot be made comes back with the error an inline link throws, and what waited for it does not run', () => {
     const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
     const recorded: string[] = [];
-    fs.writeFileSync(path.join(base, 'a-file'), 'x');
-    const impossible = path.join(base, 'a-file', '.env');
+    // A directory where the link goes: symlink() finds it there, and the rename over it fails.
+    const impossible = path.join(base, 'a', 'taken');
+    fs.mkdirSync(impossible);
     for (const node of nodes.slice(0, 17)) store.write({ target: path.join(base, node, '.env'), content: 'X=1\n', mode: 0o600, deferLink: true });
     expect(store.write({ target: impossible, content: 'X=1\n', mode: 0o600, deferLink: true }).linkPending).toBe(true);
     store.afterLink(impossible, () => recorded.push('impossible'));
 
     const failures = store.settleLinks();
 
-    expect(failures.map(({ target, error }) => [target, error.code, error.message])).toEqual([[impossible, 'WRITE_FAILED', `cannot link ${impossible} into the memory store (ENOTDIR)`]]);
+    expect(failures.map(({ target, error }) => [target, error.code, error.message])).toEqual([[impossible, 'WRITE_FAILED', `cannot link ${impossible} into the memory store (EISDIR)`]]);
     expect(recorded).toEqual([]);
   });
 
