@@ -269,8 +269,13 @@ function followAllowedLink(fs: FileSystem, dir: TreeDir, link: string, display: 
   const shown = `${display} -> ${destination}`;
   const store = nodePath.resolve(allowedLinkDir);
   const components = componentsBetween(store, nodePath.dirname(destination));
-  const walk = walkFrom(fs, store, components, shown);
-  const target: Target = { path: destination, name: nodePath.basename(destination), display: shown, dir: walk.dir, missing: walk.missing, aboveRoot: 0 };
+  // A dangling link of ours whose store is gone (a recreated container's fresh /dev/shm): nothing to
+  // read, and the store makes its directory itself; here the directory above stands in, creating nothing.
+  let above = store;
+  while (lstatIfMissing(fs, above) && nodePath.dirname(above) !== above) above = nodePath.dirname(above);
+  const gone = componentsBetween(above, store);
+  const walk = walkFrom(fs, above, [...gone, ...components], shown);
+  const target: Target = { path: destination, name: nodePath.basename(destination), display: shown, dir: walk.dir, missing: walk.missing, aboveRoot: gone.length };
   if (walk.missing.length > 0) return { ...target, absent: true };
   try {
     const stat = lstatIn(walk.dir, target.name, shown);
@@ -581,6 +586,15 @@ export function tempNameFor(name: string): string {
 /** `tempNameFor` beside `target`, as a path (the state directory's own files). */
 export function tempPathFor(target: string): string {
   return nodePath.join(nodePath.dirname(target), tempNameFor(nodePath.basename(target)));
+}
+
+/** Whether nothing is at `path` (by path: for the trusted directories above a store only). */
+function lstatIfMissing(fs: FileSystem, path: string): boolean {
+  try {
+    return fs.lstatSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 function lstatIn(dir: TreeDir, name: string, display: string): Stats | undefined {
