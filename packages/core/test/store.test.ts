@@ -194,3 +194,61 @@ describe('links deferred to a helper thread', () => {
     }
   });
 });
+
+describe('links deferred in numbers', () => {
+  const openDescriptors = () => fs.readdirSync('/proc/self/fd').length;
+
+  test('holds at most a bounded number of directories open while links wait, and closes every one once settled', () => {
+    const nodes = Array.from({ length: 600 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+    for (const node of nodes) fs.mkdirSync(path.join(base, node));
+    const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+    const before = openDescriptors();
+    let most = 0;
+    const recorded: string[] = [];
+    for (const node of nodes) {
+      const target = path.join(base, node, '.env');
+      store.write({ target, content: `NODE=${node}\n`, mode: 0o600, deferLink: true });
+      store.afterLink(target, () => recorded.push(node));
+      most = Math.max(most, openDescriptors() - before);
+    }
+
+    expect(store.settleLinks()).toEqual([]);
+    // Each waiting link holds its directory open (the thread makes it through /proc/self/fd/<fd>);
+    // past 256 the store waits for those made so far. A few more for the thread itself.
+    expect(most).toBeLessThanOrEqual(256 + 16);
+    expect(recorded).toHaveLength(nodes.length);
+    expect(nodes.every((node) => fs.readlinkSync(path.join(base, node, '.env')) === store.fileFor(path.join(base, node, '.env')))).toBe(true);
+    expect(openDescriptors()).toBeLessThanOrEqual(before + 4);
+  });
+});
+
+describe('the store directory', () => {
+  test('stays the runner’s own with an --owner: 0711, so the owner can reach its files, not list or rename them', () => {
+    const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+    store.ensureDirectory({ uid: process.getuid!() + 1, gid: process.getgid!() + 1 });
+
+    const stat = fs.statSync(path.join(storeDir, 'store'));
+    expect([stat.uid, stat.mode & 0o7777]).toEqual([process.getuid!(), 0o711]);
+
+    store.ensureDirectory();
+    expect(fs.statSync(path.join(storeDir, 'store')).mode & 0o7777).toBe(0o700);
+  });
+
+  const asRoot = process.getuid?.() === 0 ? test : test.skip;
+  asRoot('of another user (an earlier version gave it to the --owner) is refused, even when that user is the --owner', () => {
+    const dir = path.join(storeDir, 'store');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.chownSync(dir, 1234, 1234);
+    const store = new MemoryStore(realFileSystem, dir, 0);
+
+    expect(() => store.ensureDirectory({ uid: 1234, gid: 1234 })).toThrow(/belongs to uid 1234, not to this user \(0\)/);
+  });
+
+  test('that is a link is refused', () => {
+    const dir = path.join(storeDir, 'store');
+    fs.symlinkSync(base, dir);
+    const store = new MemoryStore(realFileSystem, dir, process.getuid!());
+
+    expect(() => store.ensureDirectory()).toThrow(/is a symbolic link/);
+  });
+});
