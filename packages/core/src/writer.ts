@@ -330,6 +330,8 @@ export function openParentForWrite(fs: FileSystem, comfyuiDir: string, root: str
 export function openTreeDirOf(fs: FileSystem, comfyuiDir: string, file: string, display: string): TreeDir | undefined {
   const base = nodePath.resolve(comfyuiDir);
   if (!isBelow(base, nodePath.resolve(file), false)) throw unsafe(display, `it is not inside ${comfyuiDir}`);
+  // A tree removed since (a container's volume gone) holds nothing to clean.
+  if (lstatIfMissing(fs, base)) return undefined;
   const { dir, missing } = walkFrom(fs, base, componentsBetween(base, nodePath.dirname(file)), display);
   if (missing.length === 0) return dir;
   dir.close();

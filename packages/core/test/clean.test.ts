@@ -104,3 +104,17 @@ test("a restore's temp file that clean could not remove is swept by the next wri
 
   expect(fs.readdirSync(root)).toEqual(['.env']);
 });
+
+test('a record whose whole ComfyUI tree is gone is forgotten as gone, not kept', () => {
+  const comfyuiDir = testdir({ 'custom_nodes/node_a/': '' });
+  const stateDir = testdir();
+  const root = path.join(comfyuiDir, 'custom_nodes', 'node_a');
+  const state = RunState.open(realFileSystem, stateDir, uid);
+  writeTarget(realFileSystem, captureLogger().logger, { state }, { sink: sink({ name: 'node_a' }), carriesSecret: true, linkPath: path.join(root, '.env'), file: 'custom_nodes/node_a/.env', request: { root, comfyuiDir, path: '.env', content: 'A_TOKEN=fake-a-token\n' } });
+  state.commit();
+  fs.rmSync(comfyuiDir, { recursive: true });
+
+  const report = cleanRecorded(realFileSystem, RunState.open(realFileSystem, stateDir, uid));
+
+  expect(report.counts).toEqual({ removed: 0, restored: 0, gone: 1, kept: 0 });
+});
