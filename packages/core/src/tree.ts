@@ -20,7 +20,7 @@ import type { FileSystem } from './fs';
  * writes land in that directory at its new place — the attacker's own directory, reached without a
  * link when we opened it, never a directory it could not already write.
  *
- * Without /proc (some minimal chroots) nothing in the tree is touched: `openTreeDir` fails closed.
+ * Without /proc (some minimal chroots) nothing in the tree is touched: `TreeDir.open` fails closed.
  */
 export class TreeDir {
   private closed = false;

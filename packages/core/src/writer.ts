@@ -98,7 +98,7 @@ interface Target {
   /** The file's name in its directory. */
   readonly name: string;
   readonly display: string;
-  /** Open; the caller closes it (`closeTarget`). Replaced by `ensureDirectories` as it creates. */
+  /** Open; whoever called `locate` closes it. Replaced by `ensureDirectories` as it creates. */
   dir: TreeDir;
   /** Directories still to create below `dir`, outermost first. */
   missing: readonly string[];
