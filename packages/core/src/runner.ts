@@ -13,7 +13,7 @@ import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
 import { chooseTargets } from './target';
-import { createTempSweep, locateTarget, readExisting, resolveTarget, type TempSweep } from './writer';
+import { createTempSweep, locateTarget, readTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
@@ -199,12 +199,10 @@ export class Runner {
           }
           // Another sink's link to the same file may still be on its way: look at the file once it is there.
           if (links.has(linkPath)) this.settleLinks(options, links);
-          // installedNodeDirs has just found the node directory a real directory.
-          const located = locateTarget(this.fs, request, nodeDir);
-          const absolute = located.path;
+          const located = locateTarget(this.fs, request);
           let content: string;
           try {
-            content = format.render({ entries, header, existing: merges ? readExisting(this.fs, absolute, options.comfyuiDir) : undefined });
+            content = format.render({ entries, header, existing: merges ? readTarget(this.fs, request) : undefined });
           } catch (error) {
             if (error instanceof UnwritableValueError) {
               throw new SinkError('UNWRITABLE_VALUE', `cannot write ${variableLabel(sink, error.key)} to ${file}: ${error.reason}`, { variable: error.key, file });
@@ -317,7 +315,7 @@ export class Runner {
         const root = baseOf(base);
         const anchor = isInside(comfyuiDir, root) ? comfyuiDir : root;
         try {
-          return readExisting(fs, resolveTarget(fs, { root, comfyuiDir: anchor, path: relative }), comfyuiDir);
+          return readTarget(fs, { root, comfyuiDir: anchor, path: relative });
         } catch {
           return undefined;
         }
