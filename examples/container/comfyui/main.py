@@ -1,7 +1,8 @@
 # A stand-in for ComfyUI's main.py, small enough to build offline: it parses the same --listen/--port,
 # then loads each custom node the way ComfyUI does (importing custom_nodes/<node>/__init__.py), which
 # for the emprops stand-in means load_dotenv(.env, override=False), and reads ComfyUI-Manager's
-# config.ini with configparser(strict=False) as the Manager does. It prints ONE report line that the
+# config.ini with configparser(strict=False) as the Manager does; python-dotenv's dotenv_values gives
+# what the .env itself holds, for values the environment had already. It prints ONE report line that the
 # container tests check: which files existed when it started, and the SHA-256 of every value it read
 # (a digest, never the value, so its log can be searched for leaks like any other). Then it waits for
 # a signal, as a server would; SIGTERM ends it the default way (killed by the signal).
@@ -12,7 +13,8 @@ import importlib.util
 import json
 import os
 import signal
-import sys
+
+from dotenv import dotenv_values
 
 parser = argparse.ArgumentParser()
 # As ComfyUI's comfy/cli_args.py: --listen alone means every IPv4 and IPv6 address.
@@ -51,8 +53,8 @@ report = {
     "uid": os.getuid(),
     "existed": existed,
     "env": {key: digest(os.environ[key]) for key in EMPROPS_KEYS if key in os.environ},
+    "dotenv": {key: digest(value) for key, value in dotenv_values(EMPROPS_ENV).items() if value is not None},
     "manager": manager,
 }
 print("COMFYUI-STAND-IN " + json.dumps(report, sort_keys=True), flush=True)
 signal.pause()
-sys.exit(0)
