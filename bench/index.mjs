@@ -162,7 +162,7 @@ async function measureStartup() {
   };
 
   results.size = sizes_();
-  console.log(`\nSize: single executable ${mib(results.size.seaBytes)} MiB; npm-installed bin ${mib(results.size.npm.totalBytes)} MiB (node ${mib(results.size.npm.nodeBytes)}, the CLI package's bin and dist ${mib(results.size.npm.cliBytes)}, the two sinks' dist ${mib(results.size.npm.sinksBytes)})`);
+  console.log(`\nSize: single executable ${mib(results.size.seaBytes)}; npm-installed bin ${mib(results.size.npm.totalBytes)} (node ${mib(results.size.npm.nodeBytes)}, the CLI package's bin and dist ${mib(results.size.npm.cliBytes)}, the two sinks' dist ${mib(results.size.npm.sinksBytes)})`);
   console.log('\nStart-up (median over the rounds; × node -e 0: median of the per-round ratios; CPU = user + system)');
   table(
     ['command', 'wall ms', 'min ms', '× node -e 0', 'CPU ms', 'CPU ×', 'peak RSS MiB'],
@@ -186,8 +186,9 @@ function sizes_() {
   return { seaBytes: statSync(join(work, 'sea', 'comfy-secrets')).size, npm: { nodeBytes, cliBytes, sinksBytes, totalBytes: nodeBytes + cliBytes + sinksBytes } };
 }
 
+/** MiB with one decimal, or KiB for what would show as 0.0 MiB. */
 function mib(n) {
-  return (n / 2 ** 20).toFixed(1);
+  return n < 0.05 * 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
 // ---------------------------------------------------------------------------------------------
