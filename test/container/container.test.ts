@@ -145,6 +145,8 @@ function tarList(file: string): string {
 let work: string;
 
 beforeAll(() => {
+  const engine = spawnSync('podman', ['--version'], { encoding: 'utf8' });
+  if (engine.error || engine.status !== 0) throw new Error('podman is not installed: run `bash scripts/setup-podman.sh` as root first (Debian 12)');
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-container-'));
   const build = (tag: string, target: string[]) =>
     ok(['build', '-q', '--pull=never', '--network', 'host', '--build-arg', 'PIP_NO_INDEX=1', '-f', path.join(repoRoot, 'examples/container/Dockerfile'), ...target, '-t', tag, repoRoot], 900_000);
