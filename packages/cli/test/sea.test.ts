@@ -141,6 +141,21 @@ describe('the single executable', () => {
     }
   });
 
+  test('reads -f env files as the bin does (the demo\'s .env.demo, its base64 secret decoded)', () => {
+    const tree = demoTree();
+    try {
+      const result = runSea(binary, ['run', '--comfyui-dir', tree.dir, '-f', path.join(repoRoot, 'examples/demo/.env.demo'), '--override'], work.dir);
+      expect(result.status).toBe(0);
+      const read = pythonDotenvValues(path.join(tree.dir, 'custom_nodes/emprops_comfy_nodes/.env'));
+      expect(read.HF_TOKEN).toBe('hf_FAKE_demo_token_not_real');
+      expect(read.AWS_SECRET_ACCESS_KEY).toBe('fake-aws-secret-for-the-demo-only');
+      expect(read.OPENAI_API_KEY).toBe('sk-fake-demo-key-#with-a-hash');
+      expect(result.output).not.toContain('fake-aws-secret-for-the-demo-only');
+    } finally {
+      tree.cleanup();
+    }
+  });
+
   test('a plugin with the name of a built-in sink is refused as a duplicate, exit 2', () => {
     const plugin = path.join(work.dir, 'dup.js');
     fs.writeFileSync(plugin, "module.exports = { name: 'emprops_custom_nodes', nodes: ['x'], file: '.env', format: { type: 'dotenv' }, variables: { A: {} } };\n");
