@@ -22,6 +22,8 @@ const platform = {
   HF_TOKEN: canary.HF_TOKEN,
   OPENAI_API_KEY: canary.OPENAI_API_KEY,
   COMFYUI_MANAGER_NETWORK_MODE: 'offline',
+  // A fresh Manager 3.33.5+ file needs it: with no file Manager decides use_uv from what its Python can import.
+  COMFYUI_MANAGER_USE_UV: 'false',
 };
 
 function expectNoCanary(text: string): void {
@@ -92,7 +94,7 @@ describe('the single executable', () => {
         HF_TOKEN: canary.HF_TOKEN,
         OPENAI_API_KEY: canary.OPENAI_API_KEY,
       });
-      expect(configparserSections(path.join(tree.dir, 'user/__manager/config.ini')).default).toEqual({ network_mode: 'offline' });
+      expect(configparserSections(path.join(tree.dir, 'user/__manager/config.ini')).default).toEqual({ network_mode: 'offline', use_uv: 'False', file_logging: 'True' });
       // No sink for eden_comfy_pipelines is built in: it is only written when its plugin is loaded.
       expect(fs.existsSync(path.join(tree.dir, 'custom_nodes/eden_comfy_pipelines/.env'))).toBe(false);
       expectNoCanary(result.output);
