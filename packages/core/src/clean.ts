@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import { sha256, writePrivate, type RunState, type StateRecord } from './state';
-import { resolveTarget } from './writer';
+import { removeStaleTempFilesBeside, resolveTarget } from './writer';
 
 export type CleanAction = 'removed' | 'restored' | 'gone' | 'kept';
 
@@ -69,6 +69,17 @@ function cleanOne(fs: FileSystem, record: StateRecord, force: boolean): CleanEnt
     return entry('kept', `its path is no longer safe to touch (${error instanceof Error ? error.message : 'error'})`);
   }
   const target = lstat(fs, record.path);
+  // A temp file a killed run (or a killed clean) left beside it holds a copy of a secret.
+  try {
+    removeStaleTempFilesBeside(fs, record.path);
+  } catch {
+    // its directory is gone
+  }
+  // A clean killed after putting the previous file back, before saving the state, left the record.
+  if (record.previous && target?.isFile() === true && hashOf(fs, record.path) === record.previous.sha256) {
+    if (record.storedAt) unlinkQuietly(fs, record.storedAt);
+    return entry('restored', 'its previous content was already back');
+  }
   if (record.store === 'memory' && record.storedAt) return cleanMemory(fs, record, target, force, entry);
 
   if (target === undefined) return restoreOrGone(fs, record, entry);

@@ -6,7 +6,7 @@ import { lstatQuietly, realFileSystem, type FileSystem } from './fs';
 import { Linker } from './linker';
 import { pathId } from './ids';
 import type { Logger } from './logger';
-import { ensureParentDirectories, tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
+import { ensureParentDirectories, removeStaleTempFilesBeside, tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -126,6 +126,8 @@ export interface MemoryWriteRequest {
    * says `linkPending`, and `settleLinks` says how it went. Absent: the link exists when `write` returns.
    */
   readonly deferLink?: boolean;
+  /** `WriteRequest.beforeWrite`: also called before a link is made to a store file that was already right. */
+  readonly beforeWrite?: (onDisk: string) => void;
 }
 
 /** A deferred link that could not be made: its target, and the error an inline link would have thrown. */
@@ -192,9 +194,13 @@ export class MemoryStore {
       owner: request.owner,
       dryRun: request.dryRun,
       sweep: request.sweep,
+      beforeWrite: request.beforeWrite,
     });
     if (linked) return { ...result, storedAt };
     if (request.dryRun) return { ...result, status: 'would-write', storedAt };
+    if (result.status === 'unchanged') request.beforeWrite?.(result.previous ?? request.content);
+    // A link temp file a killed run left beside the target would otherwise stay in the tree.
+    sweepBeside(this.fs, request.target, request.sweep);
     this.linksMade += 1;
     // The helper thread calls Node's own fs: it stands in for the real file system only.
     if (request.deferLink === true && this.fs === realFileSystem && this.linksMade > INLINE_LINKS) {
@@ -313,6 +319,14 @@ export class MemoryStore {
       this.fs.closeSync(fd);
     }
     if (memoryFsType(this.fs, this.dir) === undefined) throw storeError(this.dir, 'is not on a memory file system (tmpfs or ramfs)');
+  }
+}
+
+function sweepBeside(fs: FileSystem, target: string, sweep: TempSweep | undefined): void {
+  try {
+    removeStaleTempFilesBeside(fs, target, sweep);
+  } catch {
+    // no directory yet: nothing to sweep; a temp that cannot be removed is the writer's to report
   }
 }
 

@@ -45,6 +45,12 @@ export interface WriteRequest {
    * memory store) turns into a million names read.
    */
   readonly sweep?: TempSweep;
+  /**
+   * Called with the text the target will hold, right before the writer first changes anything (the
+   * state journals its intent there); not called for an unchanged file or a dry run. What it throws
+   * fails the write with nothing touched.
+   */
+  readonly beforeWrite?: (onDisk: string) => void;
 }
 
 /** Per run: directory → the names of temp files it held when this run first wrote there. */
@@ -156,9 +162,11 @@ export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteRes
 
   // Same content, wrong mode or owner: fix it in place so the mtime (and the header's time) stay.
   if (sameContent) {
+    request.beforeWrite?.(existing.text);
     removeStaleTempFiles(fs, target, request.sweep);
     fixMetadata(fs, target, mode, request.owner);
   } else {
+    request.beforeWrite?.(request.content);
     ensureDirectories(fs, target);
     removeStaleTempFiles(fs, target, request.sweep);
     replaceFile(fs, target, request.content, mode, request.owner);
@@ -433,6 +441,11 @@ function removeStaleTempFiles(fs: FileSystem, target: Target, sweep: TempSweep |
       if (errnoCode(error) !== 'ENOENT') throw writeFailed(target, `removing the stale temp file ${name}`, error);
     }
   }
+}
+
+/** The stale-temp sweep for a target that is not being written (clean, the memory store's links). */
+export function removeStaleTempFilesBeside(fs: FileSystem, target: string, sweep?: TempSweep): void {
+  removeStaleTempFiles(fs, { path: target, anchor: nodePath.dirname(target), display: target }, sweep);
 }
 
 function tempPrefix(path: string): string {

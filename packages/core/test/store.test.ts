@@ -49,7 +49,8 @@ test('lists the store directory for stale temp files once per run with a sweep r
 
   for (const node of ['a', 'b', 'c']) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600, sweep });
 
-  expect(calls).toEqual([path.join(storeDir, 'store')]);
+  // Each target's own directory is listed once too, for a link temp file a killed run left there.
+  expect(calls).toEqual([path.join(storeDir, 'store'), ...['a', 'b', 'c'].map((node) => path.join(base, node))]);
 });
 
 test('a first write makes the link in place: one symlink call, at the target itself, no temp link', () => {
