@@ -347,10 +347,15 @@ export class RunState {
     if (existing === undefined) return undefined;
     const { bytes, stat } = existing;
     const directory = path.join(this.dir, BACKUP_DIR);
-    ensurePrivateDirectory(this.fs, directory, this.uid);
     // A name of its own: no copy, even a stale one, is ever written over.
     const backup = path.join(directory, `${pathId(target)}.${randomToken()}.orig`);
-    writePrivate(this.fs, backup, bytes);
+    try {
+      ensurePrivateDirectory(this.fs, directory, this.uid);
+      writePrivate(this.fs, backup, bytes);
+    } catch (error) {
+      const code = error instanceof SinkError ? errnoCode(error.cause) : errnoCode(error);
+      throw new SinkError('STATE_UNUSABLE', `cannot keep a copy of ${file} in ${directory} (${code ?? 'error'}); ${file} was not touched`, { file, cause: error });
+    }
     return { backup, sha256: sha256(bytes), mode: `0${(stat.mode & 0o7777).toString(8)}`, uid: stat.uid, gid: stat.gid, merged };
   }
 }
