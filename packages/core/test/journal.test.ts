@@ -58,7 +58,7 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe.each([
-  ['disk', () => undefined],
+  ['disk', (): Store | undefined => undefined],
   ['memory', memoryStore],
 ] as const)('a run killed after its write, before its state was saved (%s store)', (_name, makeStore) => {
   test('over a baked-in file: the next open records the write with the copy, and clean restores the original', () => {
