@@ -2,8 +2,11 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { realFileSystem } from '@comfy-secrets/core';
+import { guardExit } from './exit-guard';
 import { fdOutput } from './fd-output';
 import { main } from './main';
+
+const realExit = guardExit(process, fdOutput(2));
 
 main(process.argv.slice(2), {
   env: { ...process.env },
@@ -19,5 +22,5 @@ main(process.argv.slice(2), {
 
 /** Every write was synchronous; a turn of the event loop lets the logger's last lines reach stderr. */
 function exit(code: number): void {
-  setImmediate(() => process.exit(code));
+  setImmediate(() => realExit(code));
 }

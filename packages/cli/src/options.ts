@@ -127,7 +127,7 @@ export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNo
 /** The discovered sinks plus those a config_nodes.json declares (and which declarations a code sink shadows). */
 export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): WithDeclarations {
   const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'COMFY_SECRETS_PROJECT') ?? findProjectDir(context.fs, context.cliDir);
-  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd }), configNodesOption(flags), context);
+  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd, redactor: context.redactor }), configNodesOption(flags), context);
 }
 
 /** Discovery, logger and a fresh container for one run of the sink-running commands. */

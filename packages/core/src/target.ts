@@ -1,6 +1,6 @@
 import type { SecretSink, TargetChoice, TargetContext } from './contract';
 import { SinkError } from './errors';
-import type { Redactor } from './redact';
+import { pluginText, type Redactor } from './redact';
 
 /**
  * The file a sink writes for one node: its static `file` (`.env` in the node directory by default), or
@@ -17,12 +17,13 @@ export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?
     // The function may have parsed a file holding a secret, and the parser's message quote a piece of
     // it: whole values are redacted later, but a piece left after that withholds the message.
     const message = error instanceof Error ? error.message : String(error);
-    const shown = redactor?.quotesPiece(redactor.redact(message)) ? `${error instanceof Error ? error.name : 'an error'} (its message quotes part of a secret, so it is not shown)` : message;
+    const shown = pluginText(message, redactor, `${error instanceof Error ? error.name : 'an error'} (its message quotes part of a secret, so it is not shown)`);
     throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${shown}`, { cause: error });
   }
   const { path: target, relativeTo = sink.relativeTo ?? 'node', reason } = (choice ?? {}) as Partial<TargetChoice>;
   if (typeof target !== 'string' || target === '' || (relativeTo !== 'node' && relativeTo !== 'comfyui')) {
     throw new SinkError('PLUGIN_ERROR', "its file() function must return { path, relativeTo?: 'node' | 'comfyui', reason? }");
   }
-  return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined };
+  // The reason is printed by `plan` and `run`: a function that read a file may have put part of it there.
+  return { path: target, relativeTo, reason: typeof reason === 'string' ? pluginText(reason, redactor, '(withheld: it quotes part of a secret)') : undefined };
 }
