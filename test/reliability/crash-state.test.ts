@@ -83,8 +83,8 @@ beforeAll(() => {
   lanes.push(demoLane(rand, 'disk'), demoLane(rand, 'memory'), configNodesLane(rand, 'disk'), configNodesLane(rand, 'memory'));
 });
 afterAll(() => {
-  for (const { storeDir } of lanes) fs.rmSync(path.dirname(storeDir), { recursive: true, force: true });
-  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  for (const { storeDir } of lanes) fs.rmSync(path.dirname(storeDir), { recursive: true, force: true, maxRetries: 5 });
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 5 });
   recordFigures('crash-state', figures);
 });
 
