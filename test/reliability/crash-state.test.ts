@@ -27,6 +27,7 @@ interface Lane {
   storeDir: string;
   env: Record<string, string>;
   runArgs: string[];
+  cleanArgs: string[];
   canaries: string[];
 }
 
@@ -74,7 +75,7 @@ function lane(name: string, dir: string, comfyuiDir: string, store: 'disk' | 'me
   const storeDir = path.join(fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'comfy-secrets-crash-state-')), 'store');
   const stateDir = path.join(dir, 'state');
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', COMFY_SECRETS_STATE_DIR: stateDir, COMFY_SECRETS_STORE_DIR: storeDir, COMFY_SECRETS_STORE: store, ...secrets };
-  return { name, comfyuiDir, stateDir, storeDir, env, runArgs: ['run', '--comfyui-dir', comfyuiDir, '--project', repoRoot, ...extra], canaries };
+  return { name, comfyuiDir, stateDir, storeDir, env, runArgs: ['run', '--comfyui-dir', comfyuiDir, '--project', repoRoot, ...extra], cleanArgs: ['clean', '--comfyui-dir', comfyuiDir], canaries };
 }
 
 beforeAll(() => {
@@ -149,7 +150,7 @@ test(`SIGKILLs of run and clean (${KILLS_PER_LANE} per lane: demo and 300-node c
       const first = await startCli(lane.runArgs, lane.env);
       const measured = Date.now() - started;
       expect([lane.name, first.status, first.stderr]).toEqual([lane.name, 0, expect.any(String)]);
-      expect((await startCli(['clean'], lane.env)).status).toBe(0);
+      expect((await startCli(lane.cleanArgs, lane.env)).status).toBe(0);
       expect(snapshot(lane.comfyuiDir)).toEqual(before);
 
       let kills = 0;
@@ -167,7 +168,7 @@ test(`SIGKILLs of run and clean (${KILLS_PER_LANE} per lane: demo and 300-node c
         }
         if (rand() < 0.4) {
           expect((await startCli(lane.runArgs, lane.env)).status).toBe(0);
-          if ((await killAfter(['clean'], lane.env, Math.floor(aim() * 0.8))) === 'killed') {
+          if ((await killAfter(lane.cleanArgs, lane.env, Math.floor(aim() * 0.8))) === 'killed') {
             kills += 1;
             figures.killsDuringClean += 1;
             afterKill(lane);
@@ -177,7 +178,7 @@ test(`SIGKILLs of run and clean (${KILLS_PER_LANE} per lane: demo and 300-node c
         const run = await startCli(lane.runArgs, lane.env);
         duration = (duration + (Date.now() - runStarted)) / 2;
         expect([lane.name, round, run.status, run.stderr.includes('error')]).toEqual([lane.name, round, 0, false]);
-        const clean = await startCli(['clean'], lane.env);
+        const clean = await startCli(lane.cleanArgs, lane.env);
         expect([lane.name, round, clean.status, clean.stdout.includes('kept')]).toEqual([lane.name, round, 0, false]);
 
         const after = snapshot(lane.comfyuiDir);

@@ -40,7 +40,7 @@ test.each(['disk', 'memory'])('run; clean; run; clean with two files that were t
     expect(fs.readFileSync(at(`${EMPROPS}/.env`), 'utf8')).toContain(HF_TOKEN);
     expect(fs.readFileSync(at(MANAGER_INI), 'utf8')).not.toBe(USER_INI);
 
-    const clean = runCli(['clean'], { env: env(store) });
+    const clean = runCli(['clean', '--comfyui-dir', at('C')], { env: env(store) });
     expect([clean.status, clean.stdout]).toEqual([0, expect.stringContaining('2 restored')]);
     expect(snapshot()).toEqual(before);
   }
@@ -55,9 +55,27 @@ test.each([
 ])('a state file with %s is STATE_CORRUPT (exit 2), not an internal error', (_what, text) => {
   fs.writeFileSync(at('state/state.json'), text, { mode: 0o600 });
 
-  for (const command of [['run', '--comfyui-dir', at('C')], ['clean']]) {
+  for (const command of [['run', '--comfyui-dir', at('C')], ['clean', '--comfyui-dir', at('C')]]) {
     const result = runCli(command, { env: env('disk') });
     expect([result.status, result.stderr]).toEqual([2, expect.stringContaining('STATE_CORRUPT')]);
   }
   expect(fs.readFileSync(at(`${EMPROPS}/.env`), 'utf8')).toBe(BAKED_ENV);
+});
+
+test('one state directory, two trees: clean cleans the tree it is given and leaves the other one\'s files; --all-trees cleans both', () => {
+  fs.cpSync(at('C'), at('D'), { recursive: true });
+  for (const tree of ['C', 'D']) expect(runCli(['run', '--comfyui-dir', at(tree)], { env: env('disk') }).status).toBe(0);
+
+  const first = runCli(['clean', '--comfyui-dir', at('C')], { env: env('disk') });
+
+  expect([first.status, first.stdout]).toEqual([0, expect.stringContaining('2 file(s) of other trees left alone')]);
+  expect(fs.readFileSync(at(`${EMPROPS}/.env`), 'utf8')).toBe(BAKED_ENV);
+  expect(fs.readFileSync(at('D/custom_nodes/emprops_comfy_nodes/.env'), 'utf8')).toContain(HF_TOKEN);
+  // No tree named: the default one (/workspace/ComfyUI here), not every tree.
+  expect(runCli(['clean'], { env: env('disk') }).stdout).toContain('nothing recorded for /workspace/ComfyUI');
+  expect(fs.readFileSync(at('D/custom_nodes/emprops_comfy_nodes/.env'), 'utf8')).toContain(HF_TOKEN);
+
+  expect(runCli(['clean', '--all-trees'], { env: env('disk') }).status).toBe(0);
+  expect(fs.readFileSync(at('D/custom_nodes/emprops_comfy_nodes/.env'), 'utf8')).toBe(BAKED_ENV);
+  expect(fs.readFileSync(at('D/custom_nodes/ComfyUI-Manager/config.ini'), 'utf8')).toBe(USER_INI);
 });

@@ -20,8 +20,12 @@ export interface CleanEntry {
 
 export interface CleanReport {
   stateDir: string;
+  /** The tree cleaned; absent: every tree the state records. */
+  comfyuiDir?: string;
   files: CleanEntry[];
   counts: Record<CleanAction, number>;
+  /** Records of other trees, left alone. */
+  otherTrees: number;
 }
 
 export interface CleanOptions {
@@ -29,6 +33,11 @@ export interface CleanOptions {
   force?: boolean;
   /** Only these targets (absolute paths), e.g. what one `exec` run wrote. */
   only?: readonly string[];
+  /**
+   * Only the records of this ComfyUI root (absolute): one state directory may serve several trees (its
+   * default is per machine), and cleaning one must not remove another's files.
+   */
+  tree?: string;
 }
 
 /**
@@ -40,7 +49,13 @@ export interface CleanOptions {
 export function cleanRecorded(fs: FileSystem, state: RunState, options: CleanOptions = {}): CleanReport {
   const files: CleanEntry[] = [];
   const stores = new Set<string>();
+  const tree = options.tree === undefined ? undefined : path.resolve(options.tree);
+  let otherTrees = 0;
   for (const record of state.list()) {
+    if (tree !== undefined && path.resolve(record.comfyuiDir) !== tree) {
+      otherTrees += 1;
+      continue;
+    }
     if (options.only && !options.only.includes(record.path)) continue;
     let entry: CleanEntry;
     try {
@@ -57,7 +72,7 @@ export function cleanRecorded(fs: FileSystem, state: RunState, options: CleanOpt
   state.commit();
   const counts: Record<CleanAction, number> = { removed: 0, restored: 0, gone: 0, kept: 0 };
   for (const entry of files) counts[entry.action] += 1;
-  return { stateDir: state.dir, files, counts };
+  return { stateDir: state.dir, comfyuiDir: tree, files, counts, otherTrees };
 }
 
 function cleanOne(fs: FileSystem, record: StateRecord, force: boolean): CleanEntry {
