@@ -149,7 +149,8 @@ export interface SecretSink {
   readonly nodes: readonly string[];
   /**
    * The file to write, relative to the node directory (or to the ComfyUI root with
-   * `relativeTo: 'comfyui'`). A function chooses it from what is installed.
+   * `relativeTo: 'comfyui'`). A function chooses it from what is installed. Never code: a `.py` (or
+   * `.pyc`, `.pyi`, `.pth`, `.so`…) file or anything in a `.git` directory is refused (`UNSAFE_PATH`).
    * @default '.env'
    */
   readonly file?: string | ((context: TargetContext) => TargetChoice);
