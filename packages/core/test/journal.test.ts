@@ -188,3 +188,15 @@ test('a clean killed after putting a file back, before saving: the next clean fi
   expect(report.counts).toMatchObject({ restored: 1, kept: 0 });
   expect(snapshot(comfyuiDir)).toEqual(before);
 });
+
+test('opening the state removes the temp files a killed run left in it and in backups/, and copies no record names', () => {
+  const { stateDir, stateFiles } = setUp({});
+  fs.mkdirSync(path.join(stateDir, 'backups'), { mode: 0o700 });
+  for (const name of ['.state.json.4242.0123456789ab.comfy-secrets.tmp', 'backups/.0011223344556677.aabbccddeeff.orig.4242.0123456789ab.comfy-secrets.tmp', 'backups/0011223344556677.aabbccddeeff.orig']) {
+    fs.writeFileSync(path.join(stateDir, name), 'HF_TOKEN=hf_FAKE_left_by_a_killed_run\n', { mode: 0o600 });
+  }
+
+  RunState.open(realFileSystem, stateDir, uid).commit();
+
+  expect(stateFiles()).toEqual(['backups']);
+});
