@@ -4,6 +4,8 @@ import { sha256 } from './digest';
 import { ConfigError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import type { PreviousFile, StateRecord } from './state';
+import { TreeDir } from './tree';
+import { openTreeDirOf } from './writer';
 
 /**
  * The intent journal: before a run touches a target it appends what it is about to do — the target,
@@ -147,7 +149,7 @@ export function resolveIntents(fs: FileSystem, intents: readonly Intent[], earli
   const last = intents[intents.length - 1] as Intent;
   const target = last.path;
   const previous = earlier?.previous ?? intents.find((intent) => intent.previous)?.previous;
-  const found = inspectTarget(fs, target);
+  const found = inspectTarget(fs, target, last.comfyuiDir);
   const landed = [...intents].reverse().find((intent) => (intent.store === 'memory' ? found.linkedTo === intent.storedAt : found.regular) && found.sha256 === intent.sha256);
   let record: StateRecord | undefined;
   if (landed) {
@@ -176,37 +178,60 @@ interface FoundTarget {
   sha256?: string;
 }
 
-function inspectTarget(fs: FileSystem, target: string): FoundTarget {
-  let stat;
+/**
+ * What is at the target, looked at through the tree's open directories (`TreeDir`) as every act in the
+ * tree is: a directory swapped for a link cannot make this hash a file outside it.
+ */
+function inspectTarget(fs: FileSystem, target: string, comfyuiDir: string): FoundTarget {
+  let dir: TreeDir | undefined;
   try {
-    stat = fs.lstatSync(target, { throwIfNoEntry: false });
+    dir = openTreeDirOf(fs, comfyuiDir, target, target);
   } catch {
-    stat = undefined;
+    dir = undefined;
   }
-  if (stat === undefined) return { exists: false, regular: false };
-  if (stat.isSymbolicLink()) {
-    let linkedTo: string | undefined;
-    try {
-      linkedTo = path.resolve(path.dirname(target), fs.readlinkSync(target));
-    } catch {
-      return { exists: true, regular: false };
+  if (dir === undefined) return { exists: false, regular: false };
+  try {
+    const name = path.basename(target);
+    const stat = dir.lstat(name);
+    if (stat === undefined) return { exists: false, regular: false };
+    if (stat.isSymbolicLink()) {
+      const linkedTo = path.resolve(path.dirname(target), dir.readlink(name));
+      return { exists: true, regular: false, linkedTo, sha256: storeDigest(fs, linkedTo) };
     }
-    return { exists: true, regular: false, linkedTo, sha256: digestOf(fs, linkedTo) };
+    return { exists: true, regular: stat.isFile(), sha256: stat.isFile() ? digestIn(dir, name) : undefined };
+  } catch {
+    return { exists: true, regular: false };
+  } finally {
+    dir.close();
   }
-  return { exists: true, regular: stat.isFile(), sha256: stat.isFile() ? digestOf(fs, target) : undefined };
 }
 
-/** sha256 of a plain file, not following a link; `undefined` when it is not one or cannot be read. */
-export function digestOf(fs: FileSystem, file: string): string | undefined {
-  let fd: number;
+/** sha256 of a store file, reached through its directory opened without following a link. */
+function storeDigest(fs: FileSystem, file: string): string | undefined {
+  let dir: TreeDir;
   try {
-    fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    dir = TreeDir.open(fs, path.dirname(file), { noFollowLast: true });
   } catch {
     return undefined;
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) return undefined;
-    return sha256(fs.readFileSync(fd));
+    return digestIn(dir, path.basename(file));
+  } finally {
+    dir.close();
+  }
+}
+
+/** sha256 of a plain file in an open directory; `undefined` when it is not one or cannot be read. */
+function digestIn(dir: TreeDir, name: string): string | undefined {
+  let fd: number;
+  try {
+    fd = dir.open(name, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  const fs = dir.fileSystem;
+  try {
+    return fs.fstatSync(fd).isFile() ? sha256(fs.readFileSync(fd)) : undefined;
   } catch {
     return undefined;
   } finally {

@@ -6,7 +6,7 @@ import type { FileSystem } from './fs';
 import { pathId, randomToken } from './ids';
 import { Journal, JOURNAL_FILE, isPreviousFile, parseJournal, resolveIntents, syncDirectory, type Intent } from './journal';
 import { isAlive } from './pid';
-import { readExistingBytes, tempPathFor, writeAll } from './writer';
+import { readTreeFile, tempPathFor, writeAll } from './writer';
 import type { Environment } from './sources';
 
 export { sha256 } from './digest';
@@ -236,11 +236,11 @@ export class RunState {
    * `clean` can put them back even if we crash mid-write. Until `record`, the copy is pending: `commit`
    * removes one the run never recorded a write for.
    * @param found what `lstat` found at the target just now (the caller has it from its path checks)
-   * @throws SinkError when the file cannot be read as the writer would read it (`readExistingBytes`)
+   * @throws SinkError when the file cannot be read as the writer would read it (`readTreeFile`)
    */
-  keepPrevious(target: string, found: Stats, options: { merged: boolean; file: string }): void {
+  keepPrevious(target: string, found: Stats, options: { merged: boolean; file: string; comfyuiDir: string }): void {
     if (!found.isFile()) return;
-    const previous = this.saveBackup(target, options.merged, options.file);
+    const previous = this.saveBackup(target, options.merged, options.file, options.comfyuiDir);
     if (previous) this.pending.set(target, previous);
   }
 
@@ -342,8 +342,10 @@ export class RunState {
   }
 
   /** `undefined` when the file is gone since it was found. */
-  private saveBackup(target: string, merged: boolean, file: string): PreviousFile | undefined {
-    const existing = readExistingBytes(this.fs, target, file);
+  private saveBackup(target: string, merged: boolean, file: string, comfyuiDir: string): PreviousFile | undefined {
+    // Read through the tree's open directories (`readTreeFile`): a swapped directory cannot make this
+    // copy someone else's file into the backups.
+    const existing = readTreeFile(this.fs, comfyuiDir, target, file);
     if (existing === undefined) return undefined;
     const { bytes, stat } = existing;
     const directory = path.join(this.dir, BACKUP_DIR);
