@@ -147,7 +147,7 @@ describe.each(['text', 'json'] as const)('%s output at debug level', (mode) => {
   });
 
   test('clean prints no canary', () => {
-    const result = cli(['clean', ...json]);
+    const result = cli(['clean', '--comfyui-dir', comfyuiDir, ...json]);
     expect([0, 1]).toContain(result.status);
     expect([...leaksIn('clean stdout', result.stdout), ...leaksIn('clean stderr', result.stderr)]).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { ExitCode, Redactor, ComfySecretsError, SECRET_NAME_PATTERN } from '@comfy-secrets/core';
+import { ExitCode, pluginText, Redactor, ComfySecretsError, SECRET_NAME_PATTERN, stackFrames } from '@comfy-secrets/core';
 import { parseCommandLine, UsageError, type Program } from './args';
 import { auditCommand } from './commands/audit';
 import { cleanCommand } from './commands/clean';
@@ -62,9 +62,12 @@ function reportError(error: unknown, context: CliContext, json: boolean): number
     if (json) print(context, true, { error: error.toJSON() }, () => '');
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // An error we did not expect may come from a plugin's code (a throwing getter): its text is withheld
+  // when it quotes a piece of a secret, and the stack is printed without it.
+  const message = pluginText(error instanceof Error ? error.message : String(error), redactor, `${error instanceof Error ? error.name : 'a thrown value'} (its message quotes part of a secret, so it is not shown)`);
   context.stderr.write(redactor.redact(`comfy-secrets: internal error: ${message}\n(set COMFY_SECRETS_LOG_LEVEL=debug for the stack)\n`));
-  if (setting(context.env, 'COMFY_SECRETS_LOG_LEVEL') === 'debug' && error instanceof Error && error.stack) context.stderr.write(`${redactor.redact(error.stack)}\n`);
+  const frames = error instanceof Error ? stackFrames(error.stack) : undefined;
+  if (setting(context.env, 'COMFY_SECRETS_LOG_LEVEL') === 'debug' && frames) context.stderr.write(`${redactor.redact(frames)}\n`);
   return ExitCode.internal;
 }
 
@@ -74,6 +77,8 @@ function reportError(error: unknown, context: CliContext, json: boolean): number
  */
 function seededRedactor(env: CliContext['env']): Redactor {
   const redactor = new Redactor();
-  for (const [name, value] of Object.entries(env)) if (value && SECRET_NAME_PATTERN.test(name)) redactor.add(value);
+  // COMFY_SECRETS_* are comfy-secrets' own settings (directories, modes), not secrets: treated as one,
+  // a state directory's path would withhold every message that names a file beside it.
+  for (const [name, value] of Object.entries(env)) if (value && SECRET_NAME_PATTERN.test(name) && !name.startsWith('COMFY_SECRETS_')) redactor.add(value);
   return redactor;
 }

@@ -152,7 +152,7 @@ export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'proje
   const { cliDir } = context;
   const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'COMFY_SECRETS_PROJECT') ?? (cliDir === undefined ? undefined : findProjectDir(context.fs, cliDir));
   const plugins = [...pluginsIn(context), ...flags.plugin];
-  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins, bundled: context.bundledSinks, cwd: context.cwd }), configNodesOption(flags), context);
+  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins, bundled: context.bundledSinks, cwd: context.cwd, redactor: context.redactor }), configNodesOption(flags), context);
 }
 
 /**

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { realFileSystem } from '@comfy-secrets/core';
 import type { CliContext } from './context';
+import { guardExit } from './exit-guard';
 import { fdOutput } from './fd-output';
 import { main } from './main';
 
@@ -10,6 +11,11 @@ import { main } from './main';
 export type Placement = Pick<CliContext, 'cliDir' | 'bundledSinks' | 'pluginsDir'>;
 
 export function start(placement: Placement): void {
+  const realExit = guardExit(process, fdOutput(2));
+  const exit = (code: number): void => {
+    // Every write was synchronous; a turn of the event loop lets the logger's last lines reach stderr.
+    setImmediate(() => realExit(code));
+  };
   main(process.argv.slice(2), {
     ...placement,
     env: { ...process.env },
@@ -21,9 +27,4 @@ export function start(placement: Placement): void {
     fdOutput(2).write(`comfy-secrets: internal error: ${error instanceof Error ? error.name : 'unknown'}\n`);
     exit(70);
   });
-}
-
-/** Every write was synchronous; a turn of the event loop lets the logger's last lines reach stderr. */
-function exit(code: number): void {
-  setImmediate(() => process.exit(code));
 }

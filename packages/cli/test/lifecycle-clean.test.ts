@@ -23,7 +23,7 @@ afterEach(() => {
 const at = (relative: string) => path.join(tree.dir, relative);
 const env = (extra: Record<string, string> = {}) => ({ HF_TOKEN, COMFY_SECRETS_STATE_DIR: at('state'), COMFY_SECRETS_STORE_DIR: path.join(store, 's'), COMFY_SECRETS_STORE: 'auto', ...extra });
 const run = (args: string[] = [], extra?: Record<string, string>) => runCli(['run', '--comfyui-dir', at('C'), ...args], { env: env(extra) });
-const clean = (args: string[] = []) => runCli(['clean', ...args], { env: env() });
+const clean = (args: string[] = []) => runCli(['clean', '--comfyui-dir', at('C'), ...args], { env: env() });
 
 describe('state', () => {
   test('the state file is 0600 in a 0700 directory and holds paths and hashes, no value', () => {

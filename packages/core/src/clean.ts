@@ -4,7 +4,7 @@ import { errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import { sha256, type RunState, type StateRecord } from './state';
 import { TreeDir } from './tree';
-import { openTreeDirOf, replaceFileIn } from './writer';
+import { openTreeDirOf, removeStaleTempFilesIn, replaceFileIn } from './writer';
 
 export type CleanAction = 'removed' | 'restored' | 'gone' | 'kept';
 
@@ -21,8 +21,12 @@ export interface CleanEntry {
 
 export interface CleanReport {
   stateDir: string;
+  /** The tree cleaned; absent: every tree the state records. */
+  comfyuiDir?: string;
   files: CleanEntry[];
   counts: Record<CleanAction, number>;
+  /** Records of other trees, left alone. */
+  otherTrees: number;
 }
 
 export interface CleanOptions {
@@ -30,6 +34,11 @@ export interface CleanOptions {
   force?: boolean;
   /** Only these targets (absolute paths), e.g. what one `exec` run wrote. */
   only?: readonly string[];
+  /**
+   * Only the records of this ComfyUI root (absolute): one state directory may serve several trees (its
+   * default is per machine), and cleaning one must not remove another's files.
+   */
+  tree?: string;
 }
 
 /**
@@ -41,7 +50,13 @@ export interface CleanOptions {
 export function cleanRecorded(fs: FileSystem, state: RunState, options: CleanOptions = {}): CleanReport {
   const files: CleanEntry[] = [];
   const stores = new Set<string>();
+  const tree = options.tree === undefined ? undefined : path.resolve(options.tree);
+  let otherTrees = 0;
   for (const record of state.list()) {
+    if (tree !== undefined && path.resolve(record.comfyuiDir) !== tree) {
+      otherTrees += 1;
+      continue;
+    }
     if (options.only && !options.only.includes(record.path)) continue;
     let entry: CleanEntry;
     try {
@@ -58,7 +73,7 @@ export function cleanRecorded(fs: FileSystem, state: RunState, options: CleanOpt
   state.commit();
   const counts: Record<CleanAction, number> = { removed: 0, restored: 0, gone: 0, kept: 0 };
   for (const entry of files) counts[entry.action] += 1;
-  return { stateDir: state.dir, files, counts };
+  return { stateDir: state.dir, comfyuiDir: tree, files, counts, otherTrees };
 }
 
 /**
@@ -79,6 +94,23 @@ function cleanOne(fs: FileSystem, record: StateRecord, force: boolean): CleanEnt
   try {
     const here: Place = dir === undefined ? { dir: undefined, name: path.basename(record.path) } : { dir, name: path.basename(record.path) };
     const target = dir?.lstat(here.name);
+    if (dir) {
+      // A temp file a killed run (or a killed clean) left beside it holds a copy of a secret.
+      try {
+        removeStaleTempFilesIn(dir, here.name, record.file);
+      } catch {
+        // kept for the next run's writer to report
+      }
+    }
+    // A clean killed after putting the previous file back, before saving the state, left the record.
+    if (record.previous && target?.isFile() === true && hashIn(here as InDir) === record.previous.sha256) {
+      if (record.storedAt) {
+        const store = openStore(fs, record.storedAt);
+        unlinkQuietly({ dir: store, name: path.basename(record.storedAt) });
+        store?.close();
+      }
+      return entry('restored', 'its previous content was already back');
+    }
     if (record.store === 'memory' && record.storedAt) return cleanMemory(fs, record, here, target, force, entry);
 
     if (target === undefined) return restoreOrGone(fs, record, here, entry);

@@ -191,7 +191,8 @@ export interface SecretSink {
   /**
    * The file to write, relative to the node directory (or to the ComfyUI root with
    * `relativeTo: 'comfyui'`). A function chooses it from what is installed; it may choose several
-   * files, each with the keys its reader reads.
+   * files, each with the keys its reader reads. Never code: a `.py` (or `.pyc`, `.pyi`, `.pth`,
+   * `.so`…) file or anything in a `.git` directory is refused (`UNSAFE_PATH`).
    * @default '.env'
    */
   readonly file?: string | ((context: TargetContext) => TargetChoice | readonly TargetChoice[]);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { SecretSink } from './contract';
 import { ConfigError } from './errors';
 import type { FileSystem } from './fs';
+import { pluginText, type Redactor } from './redact';
 import { sinkProblems } from './validate';
 
 /** A sink and the package it came from, as `list` shows it. */
@@ -25,6 +26,12 @@ export interface DiscoveryOptions {
    */
   bundled?: ReadonlyArray<{ sink: unknown; plugin: string; version?: string }>;
   cwd: string;
+  /**
+   * Problems quote what a plugin's code threw (a module that fails to load: V8's JSON.parse quotes ten
+   * characters of its input): with a redactor, a message that still quotes a piece of a secret once
+   * redacted is withheld.
+   */
+  redactor?: Pick<Redactor, 'quotesPiece' | 'redact'>;
 }
 
 /** The package.json field that marks a package as holding sinks: `"comfySecrets": { "sink": "./dist/index.js" }`. */
@@ -81,7 +88,9 @@ export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
       if (!entry) continue;
       for (const sink of loadSinks(fs, load, entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
     } catch (error) {
-      problems.push(error instanceof ConfigError ? error : new ConfigError('PLUGIN_INVALID', `${plugin}: ${String(error)}`, { plugin }));
+      const problem = error instanceof ConfigError ? error : new ConfigError('PLUGIN_INVALID', `${plugin}: ${String(error)}`, { plugin });
+      const shown = pluginText(problem.message, options.redactor, `Plugin ${plugin}: ${problem.code} (the message quotes part of a secret, so it is not shown)`);
+      problems.push(shown === problem.message ? problem : new ConfigError(problem.code, shown, { plugin: problem.plugin ?? plugin, file: problem.file }));
     }
   }
 

@@ -13,6 +13,7 @@ export type FileSystem = Pick<
   | 'fchownSync'
   | 'fstatSync'
   | 'fsyncSync'
+  | 'linkSync'
   | 'lstatSync'
   | 'mkdirSync'
   | 'openSync'

@@ -61,10 +61,26 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   }
 
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
-  const result =
-    placement === 'memory' && store?.memory
-      ? store.memory.write({ target: write.linkPath, comfyuiDir: request.comfyuiDir, root: request.root, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink })
-      : writeFileSafely(fs, request);
+  const memory = placement === 'memory' ? store?.memory : undefined;
+  // Journaled before the target (or its store file) is touched: a run killed after this is resolved
+  // exactly by the next one (RunState.open), never taken for a file baked into the image.
+  const beforeWrite =
+    state && !dryRun
+      ? (onDisk: string) =>
+          state.intend({
+            path: write.linkPath,
+            file,
+            comfyuiDir: request.comfyuiDir,
+            sink: sink.name,
+            mode: `0${(request.mode ?? 0o600).toString(8)}`,
+            store: memory ? 'memory' : 'disk',
+            storedAt: memory?.fileFor(write.linkPath),
+            sha256: sha256(onDisk),
+          })
+      : undefined;
+  const result = memory
+    ? memory.write({ target: write.linkPath, comfyuiDir: request.comfyuiDir, root: request.root, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink, beforeWrite })
+    : writeFileSafely(fs, { ...request, beforeWrite });
 
   if (state && !dryRun) {
     const recordIt = () => recordWrite(state, write, result, placement);

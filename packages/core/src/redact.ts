@@ -32,6 +32,10 @@ export class Redactor {
     this.added.add(value);
     this.addForm(value);
     this.addForm(base64(value));
+    // Inside a larger base64 blob (a Basic-auth header: base64 of `user:token`) a value starts at any
+    // of three byte offsets, and only the groups made of its own bytes alone are the same every time:
+    // base64 of the value from its 1st, 2nd or 3rd byte on, cut to whole groups.
+    for (const form of base64Inner(value)) this.addForm(form);
     // Most values (tokens, ids) are the same JSON-escaped and URL-encoded: no need to build both.
     if (!UNESCAPED.test(value)) {
       this.addForm(JSON.stringify(value).slice(1, -1));
@@ -103,6 +107,37 @@ const UNESCAPED = /^[A-Za-z0-9_.!~*'()-]*$/;
 /** UTF-8 base64. An ASCII value's UTF-8 bytes are its Latin-1 ones, so `btoa` (no Buffer) gives the same text. */
 function base64(value: string): string {
   return /^[\x00-\x7f]*$/.test(value) ? btoa(value) : Buffer.from(value).toString('base64');
+}
+
+/** The shortest inner base64 form searched for: fewer characters would match ordinary base64 by chance. */
+const MIN_INNER_BASE64 = 8;
+
+function base64Inner(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const forms: string[] = [];
+  for (let skip = 0; skip < 3; skip += 1) {
+    const whole = Math.floor((bytes.length - skip) / 3) * 3;
+    if ((whole / 3) * 4 >= MIN_INNER_BASE64) forms.push(bytes.subarray(skip, skip + whole).toString('base64'));
+  }
+  return forms;
+}
+
+/**
+ * Text a plugin's code made (an error message, a `file()` reason), as it may be shown: redacted, or
+ * `withheld` when it still quotes a piece of a secret after that (`quotesPiece`).
+ */
+export function pluginText(text: string, redactor: Pick<Redactor, 'quotesPiece' | 'redact'> | undefined, withheld: string): string {
+  if (!redactor) return text;
+  const redacted = redactor.redact(text);
+  return redactor.quotesPiece(redacted) ? withheld : redacted;
+}
+
+/** A stack's frames without its message, which may be a plugin's text. */
+export function stackFrames(stack: string | undefined): string | undefined {
+  return stack
+    ?.split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
 }
 
 function head(text: string, at: number): number {

@@ -8,7 +8,7 @@ import { UnwritableValueError } from './formats/format';
 import type { FileSystem } from './fs';
 import type { Logger } from './logger';
 import { orderLoaded } from './order';
-import type { Redactor } from './redact';
+import { pluginText, stackFrames, type Redactor } from './redact';
 import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
@@ -69,6 +69,22 @@ export interface SinkReport {
   errors: ErrorReport[];
   /** What the chosen reader will do differently from what was set (also logged as warnings); absent when nothing. */
   warnings?: string[];
+}
+
+/** Names of code that ComfyUI and its nodes run: `.py` and compiled Python, anything in a `.git` directory. */
+const SOURCE_FILE = /\.(py|pyc|pyo|pyi|pyw|pth|so)$/i;
+
+/**
+ * A sink may write anywhere in the tree (`relativeTo: 'comfyui'`), but never over code: a `main.py`
+ * or a node's `__init__.py` replaced by a secrets file would break ComfyUI (or run what the file
+ * holds), and no node reads its secrets from its own source. Refused whether the file exists or not.
+ * @throws SinkError `UNSAFE_PATH`
+ */
+function refuseSourceFile(file: string): void {
+  const parts = file.split(path.sep);
+  if (SOURCE_FILE.test(parts[parts.length - 1] ?? '') || parts.includes('.git')) {
+    throw new SinkError('UNSAFE_PATH', `refusing to write ${file}: it is ${parts.includes('.git') ? 'inside a .git directory' : 'Python source (or compiled code)'}, which ComfyUI runs; a sink writes configuration files only`, { file });
+  }
 }
 
 /** Files whose memory-store link is being made on the helper thread, by target: their sink's report and entry. */
@@ -188,6 +204,7 @@ export class Runner {
           // The target itself, not where our memory-store link leads.
           const linkPath = path.resolve(root, relative);
           const file = path.relative(options.comfyuiDir, linkPath);
+          refuseSourceFile(file);
           const entries = this.entriesFor(sink, target, resolved.entries, setKeys, file, report);
           if (entries.length === 0) continue;
           const earlier = claimed.get(linkPath);
@@ -356,9 +373,10 @@ export class Runner {
     if (error instanceof ComfySecretsError) {
       return { code: error.code, message: this.redactor.redact(error.message), variable: error.variable, file: error.file };
     }
+    // Not ours: a plugin's code (a throwing getter, a transform) may have made the message.
     const message = error instanceof Error ? error.message : String(error);
-    this.logger.debug('internal error', { stack: error instanceof Error ? error.stack : undefined });
-    return { code: 'INTERNAL_ERROR', message: this.redactor.redact(`internal error: ${message}`) };
+    this.logger.debug('internal error', { stack: error instanceof Error ? stackFrames(error.stack) : undefined });
+    return { code: 'INTERNAL_ERROR', message: pluginText(`internal error: ${message}`, this.redactor, `internal error: ${error instanceof Error ? error.name : 'a thrown value'} (its message quotes part of a secret, so it is not shown)`) };
   }
 }
 

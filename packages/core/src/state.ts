@@ -1,13 +1,15 @@
-import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { sha256 } from './digest';
 import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
-import { pathId } from './ids';
+import { pathId, randomToken } from './ids';
+import { Journal, JOURNAL_FILE, isPreviousFile, parseJournal, resolveIntents, syncDirectory, type Intent } from './journal';
 import { isAlive } from './pid';
 import { readTreeFile, tempPathFor, writeAll } from './writer';
 import type { Environment } from './sources';
+
+export { sha256 } from './digest';
 
 /**
  * What comfy-secrets wrote, so `clean` (and `exec`, when its command ends) can undo exactly that.
@@ -61,15 +63,6 @@ interface StateDocument {
   records: StateRecord[];
 }
 
-/**
- * SHA-256 in hex. @noble/hashes (audited, pure JavaScript) rather than node:crypto: loading
- * node:crypto costs a container's first start a fifth of Node's own start-up, for digests of a few
- * files of a few kilobytes.
- */
-export function sha256(bytes: Buffer | string): string {
-  return bytesToHex(sha256Digest(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes));
-}
-
 export interface StateDirOptions {
   /** `--state-dir` */
   flag?: string;
@@ -113,28 +106,39 @@ export function ensurePrivateDirectory(fs: FileSystem, dir: string, uid: number)
 
 /**
  * The state of one state directory, loaded once per command and saved once with `commit`. Saving once
- * keeps a thousand-sink run linear; a run killed before `commit` leaves files that the next run sees
- * as already present (and warns about), never a state that names files it did not write.
+ * keeps a thousand-sink run linear; what makes it crash-safe is the intent journal (`journal.ts`):
+ * every write is journaled (fsynced) before its target is touched, and opening the state resolves
+ * the intents of a run that was killed (or could not save) before anything else happens.
  */
 export class RunState {
   private readonly records = new Map<string, StateRecord>();
   private readonly pending = new Map<string, PreviousFile>();
+  /** This run's intents by target, in order. */
+  private readonly intents = new Map<string, Intent[]>();
+  /** Targets this run recorded a write for. */
+  private readonly recordedNow = new Set<string>();
+  /** Copies to remove once the state that no longer names them is saved (`forget`). */
+  private readonly afterSave: string[] = [];
   /** Targets this run wrote or found unchanged, in order: what `exec` cleans when its command ends. */
   readonly touched: string[] = [];
   /** `touched` as a set: asking the array would make a thousand-sink run quadratic. */
   private readonly touchedSet = new Set<string>();
   /** Whether the records differ from the state file's: a run that changed nothing rewrites nothing. */
   private dirty = false;
+  private readonly journal: Journal;
 
   private constructor(
     private readonly fs: FileSystem,
     readonly dir: string,
     private readonly uid: number,
-  ) {}
+  ) {
+    this.journal = new Journal(fs, path.join(dir, JOURNAL_FILE));
+  }
 
   /**
    * Loads the state and holds its lock until `commit`: two runs at once would otherwise each take the
-   * other's fresh file for one baked into the image, and save a copy of it to "restore".
+   * other's fresh file for one baked into the image, and save a copy of it to "restore". Resolves the
+   * intents a killed run left, and removes temp files and copies nothing points to.
    * @throws ConfigError when the directory is unusable, the state is locked for too long, or corrupt.
    */
   static open(fs: FileSystem, dir: string, uid: number, lockTimeoutMs = LOCK_TIMEOUT_MS): RunState {
@@ -162,16 +166,60 @@ export class RunState {
           if (index + 1 < dirs.length && error instanceof SinkError && error.code === 'STATE_UNUSABLE') continue;
           throw error;
         }
-        const file = path.join(state.dir, STATE_FILE);
-        const text = readPrivate(fs, file);
-        if (text !== undefined) for (const record of parseState(text, file)) state.records.set(record.path, record);
+        state.load();
         return state;
       } catch (error) {
         // Whatever went wrong, the next run must not wait for this one.
+        state.journal.close();
         state.release();
         if (error instanceof SinkError) throw new ConfigError(error.code, error.message, { file: error.file, cause: error.cause });
         throw error;
       }
+    }
+  }
+
+  /** Under the lock: the records, then what a killed run left (its intents, its temp files, unreferenced copies). */
+  private load(): void {
+    const file = path.join(this.dir, STATE_FILE);
+    const text = readPrivate(this.fs, file);
+    if (text !== undefined) for (const record of parseState(text, file)) this.records.set(record.path, record);
+    // Only the lock holder writes here: every temp file is a killed run's.
+    sweepTemps(this.fs, this.dir);
+    sweepTemps(this.fs, path.join(this.dir, BACKUP_DIR));
+    const journalText = readPrivate(this.fs, this.journal.file);
+    if (journalText !== undefined) {
+      const byTarget = new Map<string, Intent[]>();
+      for (const intent of parseJournal(journalText, this.journal.file)) byTarget.set(intent.path, [...(byTarget.get(intent.path) ?? []), intent]);
+      const discard: string[] = [];
+      for (const [target, intents] of byTarget) discard.push(...this.apply(target, resolveIntents(this.fs, intents, this.records.get(target), new Date().toISOString())));
+      this.save();
+      this.journal.remove();
+      for (const file of discard) unlinkQuietly(this.fs, file);
+    }
+    this.sweepBackups();
+  }
+
+  /** Sets (or removes) a target's record as a resolution decided; returns the files it leaves unreferenced. */
+  private apply(target: string, resolution: ReturnType<typeof resolveIntents>): string[] {
+    if (resolution.record) this.records.set(target, resolution.record);
+    else this.records.delete(target);
+    this.dirty = true;
+    return resolution.discard;
+  }
+
+  /** Copies in `backups/` that no record names: saved by a run killed before its intent was journaled. */
+  private sweepBackups(): void {
+    const directory = path.join(this.dir, BACKUP_DIR);
+    let names: string[];
+    try {
+      names = this.fs.readdirSync(directory);
+    } catch {
+      return;
+    }
+    const referenced = new Set([...this.records.values()].map((record) => record.previous?.backup));
+    for (const name of names) {
+      const file = path.join(directory, name);
+      if (!referenced.has(file)) unlinkQuietly(this.fs, file);
     }
   }
 
@@ -196,11 +244,30 @@ export class RunState {
     if (previous) this.pending.set(target, previous);
   }
 
+  /**
+   * Journals a write that is about to touch its target, durably, with the copy `keepPrevious` made.
+   * Called by the writer only when it will really change something (an unchanged file costs no fsync).
+   * @throws SinkError `STATE_UNUSABLE` when it cannot be journaled (a full disk): the target must then not be touched
+   */
+  intend(intent: Omit<Intent, 'previous'>): void {
+    const previous = this.records.get(intent.path)?.previous ?? this.pending.get(intent.path);
+    const full: Intent = previous ? { ...intent, previous } : intent;
+    const earlier = this.intents.get(intent.path) ?? [];
+    if (earlier.some((other) => other.sha256 === full.sha256 && other.store === full.store && other.storedAt === full.storedAt)) return;
+    try {
+      this.journal.append(full);
+    } catch (error) {
+      throw new SinkError('STATE_UNUSABLE', `cannot journal the write of ${intent.file} in ${this.journal.file} (${errnoCode(error) ?? 'error'}); ${intent.file} was not touched`, { file: intent.file, cause: error });
+    }
+    this.intents.set(intent.path, [...earlier, full]);
+  }
+
   /** After a write (or an unchanged file): record it. The first run's `previous` is kept across runs. */
   record(record: Omit<StateRecord, 'previous'>): void {
     const previous = this.records.get(record.path)?.previous ?? this.pending.get(record.path);
     this.pending.delete(record.path);
     this.records.set(record.path, previous ? { ...record, previous } : record);
+    this.recordedNow.add(record.path);
     this.dirty = true;
     this.touch(record.path);
   }
@@ -217,53 +284,51 @@ export class RunState {
     }
   }
 
-  /** Forgets a record (after `clean` dealt with it) and its backup. */
+  /**
+   * Forgets a record (after `clean` dealt with it). Its copy is removed only once the state that no
+   * longer names it is saved: a `clean` killed before that finds the record and the copy both still there.
+   */
   forget(target: string): void {
-    const backup = this.records.get(target)?.previous?.backup;
-    this.dirty ||= this.records.delete(target);
-    if (backup) {
-      try {
-        this.fs.unlinkSync(backup);
-      } catch {
-        // already gone
-      }
-    }
+    const record = this.records.get(target);
+    if (!record) return;
+    this.records.delete(target);
+    this.dirty = true;
+    if (record.previous) this.afterSave.push(record.previous.backup);
   }
 
   /**
-   * Writes the state file atomically, 0600 (removes it when nothing is recorded), removes the copies of
-   * files whose write failed, and releases the lock.
+   * Resolves this run's intents that got no record (a write that failed half-way, a store file whose
+   * link failed: whatever it created is removed), writes the state file atomically, 0600 (removes it
+   * when nothing is recorded), then the journal and the copies nothing names, and releases the lock.
+   * A save that fails leaves the journal for the next run to resolve.
    */
   commit(): void {
-    const file = path.join(this.dir, STATE_FILE);
     try {
-      if (!this.dirty) return;
-      if (this.records.size === 0) {
-        try {
-          this.fs.unlinkSync(file);
-        } catch {
-          // there was none
-        }
-        return;
+      const discard: string[] = [];
+      for (const [target, intents] of this.intents) {
+        if (!this.recordedNow.has(target)) discard.push(...this.apply(target, resolveIntents(this.fs, intents, this.records.get(target), new Date().toISOString())));
       }
-      const document: StateDocument = { version: 1, records: [...this.records.values()] };
-      writePrivate(this.fs, file, `${JSON.stringify(document, null, 2)}\n`);
+      for (const [target, previous] of this.pending) if (!this.intents.has(target)) discard.push(previous.backup);
+      this.pending.clear();
+      this.save();
+      this.journal.remove();
+      for (const file of [...discard, ...this.afterSave]) unlinkQuietly(this.fs, file);
     } finally {
-      this.discardPending();
+      this.journal.close();
       this.release();
     }
   }
 
-  /** Copies no record points to, nor ever will: `clean` would not find them, and they may hold secrets. */
-  private discardPending(): void {
-    for (const { backup } of this.pending.values()) {
-      try {
-        this.fs.unlinkSync(backup);
-      } catch {
-        // already gone
-      }
+  private save(): void {
+    if (!this.dirty) return;
+    const file = path.join(this.dir, STATE_FILE);
+    if (this.records.size === 0) {
+      unlinkQuietly(this.fs, file);
+    } else {
+      const document: StateDocument = { version: 1, records: [...this.records.values()] };
+      writePrivate(this.fs, file, `${JSON.stringify(document, null, 2)}\n`);
     }
-    this.pending.clear();
+    this.dirty = false;
   }
 
   /** Lets the next run in without saving (a failed open). */
@@ -284,9 +349,15 @@ export class RunState {
     if (existing === undefined) return undefined;
     const { bytes, stat } = existing;
     const directory = path.join(this.dir, BACKUP_DIR);
-    ensurePrivateDirectory(this.fs, directory, this.uid);
-    const backup = path.join(directory, `${pathId(target)}.orig`);
-    writePrivate(this.fs, backup, bytes);
+    // A name of its own: no copy, even a stale one, is ever written over.
+    const backup = path.join(directory, `${pathId(target)}.${randomToken()}.orig`);
+    try {
+      ensurePrivateDirectory(this.fs, directory, this.uid);
+      writePrivate(this.fs, backup, bytes);
+    } catch (error) {
+      const code = error instanceof SinkError ? errnoCode(error.cause) : errnoCode(error);
+      throw new SinkError('STATE_UNUSABLE', `cannot keep a copy of ${file} in ${directory} (${code ?? 'error'}); ${file} was not touched`, { file, cause: error });
+    }
     return { backup, sha256: sha256(bytes), mode: `0${(stat.mode & 0o7777).toString(8)}`, uid: stat.uid, gid: stat.gid, merged };
   }
 }
@@ -302,50 +373,142 @@ function parseState(text: string, file: string): StateRecord[] {
   if (document?.version !== 1 || !Array.isArray(document.records)) {
     throw new ConfigError('STATE_CORRUPT', `the state file ${file} is not a comfy-secrets state (version 1)`);
   }
+  const bad = document.records.findIndex((record) => !isRecord(record));
+  if (bad !== -1) throw new ConfigError('STATE_CORRUPT', `the state file ${file} holds an entry that is not a comfy-secrets record (records[${bad}]); remove it (files it named must then be removed by hand)`);
   return document.records;
 }
 
-/**
- * An O_EXCL lock file holding our pid. A lock whose process is gone, or that holds our own pid (a
- * container restarted with a persistent state dir reuses pid 1), is stale and taken over.
- */
-function acquireLock(fs: FileSystem, lock: string, timeoutMs: number): void {
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
-    try {
-      const fd = fs.openSync(lock, 'wx', 0o600);
-      try {
-        fs.writeSync(fd, Buffer.from(String(process.pid)), 0, String(process.pid).length);
-      } finally {
-        fs.closeSync(fd);
-      }
-      return;
-    } catch (error) {
-      // The first file this run makes in the directory: /run exists read-only in some containers.
-      if (errnoCode(error) !== 'EEXIST') throw stateError(path.dirname(lock), `is not writable (${errnoCode(error) ?? 'error'})`, error);
+function isRecord(value: unknown): value is StateRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    ['path', 'file', 'comfyuiDir', 'sink', 'sha256', 'mode', 'writtenAt'].every((key) => typeof record[key] === 'string') &&
+    path.isAbsolute(record.path as string) &&
+    path.isAbsolute(record.comfyuiDir as string) &&
+    (record.store === 'disk' || record.store === 'memory') &&
+    (record.storedAt === undefined || typeof record.storedAt === 'string') &&
+    (record.previous === undefined || isPreviousFile(record.previous))
+  );
+}
+
+const TEMP_SUFFIX = '.comfy-secrets.tmp';
+
+/** Removes the temp files (`writePrivate`'s) a killed run left in a directory only the lock holder writes. */
+function sweepTemps(fs: FileSystem, directory: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.endsWith(TEMP_SUFFIX) || name.startsWith(`${LOCK_FILE}.stale.`)) unlinkQuietly(fs, path.join(directory, name));
+    else if (name.startsWith(`${LOCK_FILE}.`) && name.endsWith('.candidate')) {
+      // A waiter's lock candidate: kept while its process lives.
+      const pid = Number(name.slice(LOCK_FILE.length + 1).split('.')[0]);
+      if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) unlinkQuietly(fs, path.join(directory, name));
     }
-    const raw = readPrivate(fs, lock)?.trim();
-    const holder = Number(raw);
-    // Empty: its creator has not written its pid yet — unless that was long ago (killed in between).
-    const fresh = raw === '' && Date.now() - (lstatTime(fs, lock) ?? 0) < 2_000;
-    if (raw !== undefined && !fresh && (!Number.isSafeInteger(holder) || holder <= 0 || holder === process.pid || !isAlive(holder))) {
-      try {
-        fs.unlinkSync(lock);
-      } catch {
-        // another run took it over first
-      }
-      continue;
-    }
-    if (Date.now() > deadline) throw new SinkError('STATE_LOCKED', `another comfy-secrets run (pid ${holder}) holds ${lock}; waited ${timeoutMs / 1000} s`, { file: lock });
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
   }
 }
 
-function lstatTime(fs: FileSystem, file: string): number | undefined {
+function unlinkQuietly(fs: FileSystem, file: string): void {
   try {
-    return fs.lstatSync(file).mtimeMs;
+    fs.unlinkSync(file);
   } catch {
-    return undefined;
+    // already gone
+  }
+}
+
+/**
+ * The lock is `state.lock` holding the holder's pid. It is made whole, never empty: the pid is
+ * written to a candidate file of our own, which is then hard-linked to `state.lock` (link fails when
+ * the name exists, atomically). A lock whose process is gone, or that holds our own pid (a container
+ * restarted with a persistent state dir reuses pid 1), is stale and broken (`breakStale`).
+ */
+function acquireLock(fs: FileSystem, lock: string, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const candidate = `${lock}.${process.pid}.${randomToken()}.candidate`;
+  try {
+    const fd = fs.openSync(candidate, 'wx', 0o600);
+    try {
+      writeAll(fs, fd, Buffer.from(String(process.pid)));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    unlinkQuietly(fs, candidate);
+    // The first file this run makes in the directory: /run exists read-only in some containers.
+    throw stateError(path.dirname(lock), `is not writable (${errnoCode(error) ?? 'error'})`, error);
+  }
+  try {
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        fs.linkSync(candidate, lock);
+        return;
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw stateError(path.dirname(lock), `is not writable (${errnoCode(error) ?? 'error'})`, error);
+      }
+      const seen = readLock(fs, lock);
+      if (seen === undefined) continue; // released meanwhile
+      const holder = Number(seen.text.trim());
+      if (!Number.isSafeInteger(holder) || holder <= 0 || holder === process.pid || !isAlive(holder)) {
+        breakStale(fs, lock, seen);
+        continue;
+      }
+      if (Date.now() > deadline) throw new SinkError('STATE_LOCKED', `another comfy-secrets run (pid ${holder}) holds ${lock}; waited ${timeoutMs / 1000} s`, { file: lock });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
+  } finally {
+    unlinkQuietly(fs, candidate);
+  }
+}
+
+interface SeenLock {
+  text: string;
+  ino: number;
+  mtimeMs: number;
+}
+
+function readLock(fs: FileSystem, lock: string): SeenLock | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(lock, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw stateError(lock, `cannot be read (${errnoCode(error) ?? 'error'})`, error);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw stateError(lock, 'is not a regular file');
+    return { text: fs.readFileSync(fd, 'utf8'), ino: stat.ino, mtimeMs: stat.mtimeMs };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Removes the stale lock `seen` — that one file, never a fresh lock another waiter made after it.
+ * Reading the dead pid and then unlinking the name would remove whatever is there by then. Instead
+ * the breaker hard-links `state.lock` to a tombstone named after the stale file's inode: of all the
+ * waiters that saw that file, exactly one link succeeds. If the file linked is not the one seen
+ * (another waiter broke it and a new lock was made meanwhile), only the tombstone name is removed.
+ * Otherwise no one else can be acting on `state.lock`: the other breakers of that file failed their
+ * link, the dead holder will not release it, and no new lock can be made while the name exists.
+ */
+function breakStale(fs: FileSystem, lock: string, seen: SeenLock): void {
+  const tombstone = `${lock}.stale.${seen.ino}`;
+  try {
+    fs.linkSync(lock, tombstone);
+  } catch {
+    return; // EEXIST: another waiter is breaking it; ENOENT: it is gone already
+  }
+  try {
+    const linked = fs.lstatSync(tombstone, { throwIfNoEntry: false });
+    if (linked?.ino === seen.ino && linked.mtimeMs === seen.mtimeMs) unlinkQuietly(fs, lock);
+  } catch {
+    // the tombstone went with a sweep: the lock it named was not stale
+  } finally {
+    unlinkQuietly(fs, tombstone);
   }
 }
 
@@ -384,6 +547,7 @@ export function writePrivate(fs: FileSystem, file: string, content: Buffer | str
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(temp, file);
+    syncDirectory(fs, path.dirname(file));
   } catch (error) {
     if (fd !== undefined) fs.closeSync(fd);
     try {

@@ -7,7 +7,7 @@ import { Linker } from './linker';
 import { pathId } from './ids';
 import type { Logger } from './logger';
 import type { TreeDir } from './tree';
-import { openParentForWrite, tempNameFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
+import { openParentForWrite, removeStaleTempFilesIn, tempNameFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -132,6 +132,8 @@ export interface MemoryWriteRequest {
    * says `linkPending`, and `settleLinks` says how it went. Absent: the link exists when `write` returns.
    */
   readonly deferLink?: boolean;
+  /** `WriteRequest.beforeWrite`: also called before a link is made to a store file that was already right. */
+  readonly beforeWrite?: (onDisk: string) => void;
 }
 
 /** A deferred link that could not be made: its target, and the error an inline link would have thrown. */
@@ -230,11 +232,19 @@ export class MemoryStore {
         owner: request.owner,
         dryRun: request.dryRun,
         sweep: request.sweep,
+        beforeWrite: request.beforeWrite,
       });
       if (linked) return { ...result, storedAt };
       if (request.dryRun || dir === undefined) return { ...result, status: 'would-write', storedAt };
+      if (result.status === 'unchanged') request.beforeWrite?.(result.previous ?? request.content);
       this.linksMade += 1;
       const name = path.basename(request.target);
+      try {
+        // A link temp file a killed run left beside the target would otherwise stay in the tree.
+        removeStaleTempFilesIn(dir, name, display, request.sweep);
+      } catch {
+        // one that cannot be removed is left for the writer to report
+      }
       // The helper thread calls Node's own fs: it stands in for the real file system only.
       if (request.deferLink === true && this.fs === realFileSystem && this.linksMade > INLINE_LINKS && !this.linkerGaveUp) {
         if (this.deferred.size >= MAX_DEFERRED) this.drain(false);

@@ -1,7 +1,7 @@
 import type { SecretSink, TargetChoice, TargetContext, TargetRule } from './contract';
 import { SinkError } from './errors';
 import { formatProblems } from './validate';
-import type { Redactor } from './redact';
+import { pluginText, type Redactor } from './redact';
 
 const BASES = ['node', 'comfyui', 'user'] as const;
 const SHAPE = "its file() function must return { path, relativeTo?: 'node' | 'comfyui' | 'user', reason?, keys?, format?, defaults?, rules? } or a non-empty array of them";
@@ -21,16 +21,16 @@ export function chooseTargets(sink: SecretSink, context: TargetContext, redactor
     // The function may have parsed a file holding a secret, and the parser's message quote a piece of
     // it: whole values are redacted later, but a piece left after that withholds the message.
     const message = error instanceof Error ? error.message : String(error);
-    const quotes = redactor?.quotesPiece(redactor.redact(message)) === true;
+    const withheld = `${error instanceof Error ? error.name : 'an error'} (its message quotes part of a secret, so it is not shown)`;
+    const shown = pluginText(message, redactor, withheld);
     // An error with a stable code is the sink refusing a layout on purpose, in words meant for the operator.
     const code = (error as { code?: unknown } | null)?.code;
-    if (!quotes && error instanceof Error && typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) throw new SinkError(code, message, { cause: error });
-    const shown = quotes ? `${error instanceof Error ? error.name : 'an error'} (its message quotes part of a secret, so it is not shown)` : message;
+    if (shown !== withheld && error instanceof Error && typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) throw new SinkError(code, shown, { cause: error });
     throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${shown}`, { cause: error });
   }
   const choices: unknown[] = Array.isArray(choice) ? choice : [choice];
   if (choices.length === 0) throw new SinkError('PLUGIN_ERROR', SHAPE);
-  return choices.map((one) => checkChoice(sink, one, context));
+  return choices.map((one) => checkChoice(sink, one, context, redactor));
 }
 
 /** The first file of {@link chooseTargets}: for callers that look at one file per node. */
@@ -38,7 +38,7 @@ export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?
   return chooseTargets(sink, context, redactor)[0]!;
 }
 
-function checkChoice(sink: SecretSink, choice: unknown, context: TargetContext): TargetChoice {
+function checkChoice(sink: SecretSink, choice: unknown, context: TargetContext, redactor: Pick<Redactor, 'quotesPiece' | 'redact'> | undefined): TargetChoice {
   const { path: target, relativeTo = sink.relativeTo ?? 'node', reason, keys, format, defaults, rules } = (choice ?? {}) as Partial<TargetChoice>;
   const ok =
     typeof target === 'string' &&
@@ -52,7 +52,8 @@ function checkChoice(sink: SecretSink, choice: unknown, context: TargetContext):
   if (relativeTo === 'node' && context.nodeDir === undefined) {
     throw new SinkError('PLUGIN_ERROR', "its node is installed outside custom_nodes, so its file() function must choose a path relative to 'comfyui' or 'user'");
   }
-  return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined, keys, format, defaults, rules };
+  // The reason is printed by `plan` and `run`: a function that read a file may have put part of it there.
+  return { path: target, relativeTo, reason: typeof reason === 'string' ? pluginText(reason, redactor, '(withheld: it quotes part of a secret)') : undefined, keys, format, defaults, rules };
 }
 
 function isRule(rule: unknown): rule is TargetRule {

@@ -47,6 +47,12 @@ export interface WriteRequest {
    * memory store) turns into a million names read.
    */
   readonly sweep?: TempSweep;
+  /**
+   * Called with the text the target will hold, right before the writer first changes anything (the
+   * state journals its intent there); not called for an unchanged file or a dry run. What it throws
+   * fails the write with nothing touched.
+   */
+  readonly beforeWrite?: (onDisk: string) => void;
 }
 
 /** Per run: directory → the names of temp files it held when this run first wrote there. */
@@ -170,9 +176,11 @@ export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteRes
 
     // Same content, wrong mode or owner: fix it in place so the mtime (and the header's time) stay.
     if (sameContent) {
+      request.beforeWrite?.(existing.text);
       removeStaleTempFiles(target, request.sweep);
       fixMetadata(target, existing.stat, mode, request.owner);
     } else {
+      request.beforeWrite?.(request.content);
       ensureDirectories(target);
       removeStaleTempFiles(target, request.sweep);
       replaceIn(target.dir, target.name, Buffer.from(request.content, 'utf8'), mode, request.owner, target.display);
@@ -570,6 +578,14 @@ function removeStaleTempFiles(target: Target, sweep: TempSweep | undefined): voi
       if (errnoCode(error) !== 'ENOENT') throw writeFailed(target, `removing the stale temp file ${name}`, error);
     }
   }
+}
+
+/**
+ * The stale-temp sweep beside `name` in an open directory, for a target that is not being written by
+ * the writer (clean, the memory store's links): a temp file a killed run left there holds a copy of a secret.
+ */
+export function removeStaleTempFilesIn(dir: TreeDir, name: string, display: string, sweep?: TempSweep): void {
+  removeStaleTempFiles({ path: dir.pathOf(name), name, display, dir, missing: [], aboveRoot: 0 }, sweep);
 }
 
 function tempPrefix(name: string): string {

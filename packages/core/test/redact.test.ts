@@ -6,7 +6,7 @@ import { CANARY } from './helpers';
 function naiveRedact(values: readonly string[], text: string): string {
   const forms = values
     .filter((value) => value.length >= 4)
-    .flatMap((value) => [value, Buffer.from(value).toString('base64'), JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]);
+    .flatMap((value) => [value, Buffer.from(value).toString('base64'), JSON.stringify(value).slice(1, -1), encodeURIComponent(value), ...innerBase64(value)]);
   let result = '';
   for (let i = 0; i < text.length; ) {
     const longest = forms.filter((form) => text.startsWith(form, i)).reduce((best, form) => Math.max(best, form.length), 0);
@@ -14,6 +14,12 @@ function naiveRedact(values: readonly string[], text: string): string {
     i += longest > 0 ? longest : 1;
   }
   return result;
+}
+
+/** The base64 of a value inside a larger blob, at each of the three byte alignments: its whole groups only (8 characters or more). */
+function innerBase64(value: string): string[] {
+  const bytes = Buffer.from(value);
+  return [0, 1, 2].map((skip) => bytes.subarray(skip, skip + Math.floor((bytes.length - skip) / 3) * 3).toString('base64')).filter((form) => form.length >= 8);
 }
 
 // A small alphabet makes overlapping and nested secrets, and their encoded forms, frequent.
@@ -30,6 +36,23 @@ describe('Redactor', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it.each([0, 1, 2, 3, 4, 5])('removes the base64 of a secret inside a larger blob (a Basic-auth header) %i bytes in', (offset) => {
+    const redactor = new Redactor();
+    const token = 'hf_FAKE_basic_auth_token_0042';
+    redactor.add(token);
+    const prefix = 'user:'.slice(0, offset).padEnd(offset, 'u');
+    const blob = Buffer.from(`${prefix}${token}`).toString('base64');
+    // The characters of the blob made of the token's bytes alone: whole 3-byte groups inside it.
+    const first = Math.ceil(offset / 3);
+    const last = Math.floor((offset + token.length) / 3);
+    const inner = blob.slice(first * 4, last * 4);
+
+    const shown = redactor.redact(`Authorization: Basic ${blob}`);
+
+    expect(shown).toContain(REDACTED);
+    for (let i = 0; i + 8 <= inner.length; i += 1) expect(shown).not.toContain(inner.slice(i, i + 8));
   });
 
   it('removes a secret far longer than a regular expression branch may be', () => {
