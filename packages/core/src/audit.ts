@@ -292,7 +292,9 @@ function sinkTargets(options: RootfsAuditOptions): Array<{ sink: SecretSink; tar
     for (const node of sink.nodes) {
       const nodeDir = path.join(comfyui, 'custom_nodes', node);
       const choice = chooseFile(sink, fs, comfyui, nodeDir);
-      if (!choice) continue;
+      // A file below the home or another outside root is in no fixed place of the image (it depends on
+      // the user ComfyUI runs as): the audit looks in the ComfyUI tree only.
+      if (!choice || (choice.relativeTo !== 'node' && choice.relativeTo !== 'comfyui')) continue;
       const base = choice.relativeTo === 'comfyui' ? comfyui : nodeDir;
       targets.push({ sink, target: path.resolve(base, choice.path) });
     }
@@ -306,6 +308,7 @@ function chooseFile(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeDi
     return chooseTarget(sink, {
       comfyuiDir,
       nodeDir,
+      hfTokenName: 'token',
       readText: (relative) => readNoFollow(fs, path.join(comfyuiDir, relative))?.toString('utf8'),
       exists: (relative) => lstat(fs, path.join(comfyuiDir, relative)) !== undefined,
     });

@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import type { SecretSink, TargetChoice, TargetContext } from './contract';
+import type { OutsideRoot, SecretSink, TargetChoice, TargetContext } from './contract';
+import { isTrackedByCheckout } from './checkout';
 import type { LoadedSink } from './discovery';
 import { ConfigError, ExitCode, ComfySecretsError, SinkError } from './errors';
 import { createFormat, mergesExisting } from './formats';
 import { UnwritableValueError } from './formats/format';
-import type { FileSystem } from './fs';
+import { lstatQuietly, type FileSystem } from './fs';
 import type { Logger } from './logger';
 import { orderLoaded } from './order';
 import type { Redactor } from './redact';
@@ -32,6 +33,43 @@ export interface RunOptions {
   mode?: number;
   /** State to record writes in (for `clean`) and the memory store; absent: plain disk writes, nothing recorded. */
   lifecycle?: Lifecycle;
+  /**
+   * Where the roots outside the ComfyUI tree are, as the CLI found them from the environment of the
+   * user ComfyUI runs as. A sink writing below a root missing here fails, naming it.
+   */
+  roots?: DeclaredRoots;
+}
+
+/** One root outside the ComfyUI tree (contract `OutsideRoot`). */
+export interface DeclaredRoot {
+  /**
+   * An existing directory the path checks start from, as the ComfyUI root is for the tree: the home
+   * directory, or a directory named outright by a variable (`$XDG_CONFIG_HOME`, `$HF_HOME`). It must be
+   * a real directory, not a link; below it no link is followed and nothing is written outside `dir`.
+   */
+  base: string;
+  /** The root itself: `base` or a directory below it (`~/.config` below the home); created when missing. */
+  dir: string;
+  /** Where it came from, for messages: `$XDG_CONFIG_HOME`, `~/.config`. */
+  source: string;
+}
+
+export interface DeclaredRoots {
+  roots: Partial<Record<OutsideRoot, DeclaredRoot>>;
+  /** huggingface_hub's token file name in the `hf-token` root. @default 'token' */
+  hfTokenName?: string;
+  /** Why a root is missing (no home known), for the error of a sink that needs one. */
+  missing?: string;
+}
+
+/** Where one target's path is resolved and checked from. */
+interface Placement {
+  /** The directory the path is relative to and may not leave. */
+  root: string;
+  /** The directory no link may be followed below (the ComfyUI root, or an outside root's base). */
+  base: string;
+  /** Outside the ComfyUI tree: reported by absolute path. */
+  outside: boolean;
 }
 
 export type FileStatus = 'written' | 'unchanged' | 'would-write';
@@ -45,6 +83,8 @@ export interface FileReport {
   mode: string;
   /** Why the sink chose this location, when it chose. */
   reason?: string;
+  /** The node's git checkout tracks the file: writing it dirties the checkout (a warning says so). */
+  tracked?: boolean;
   /** `memory`: the path is a link into the memory-only store. */
   store?: 'memory' | 'disk';
 }
@@ -156,12 +196,12 @@ export class Runner {
       const mode = options.mode ?? 0o600;
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
       for (const nodeDir of nodeDirs) {
-        const target = this.targetFor(sink, nodeDir, options.comfyuiDir, () => this.settleLinks(options, links));
-        const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
-        const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
+        const target = this.targetFor(sink, nodeDir, options, () => this.settleLinks(options, links));
+        const place = this.placementOf(target, nodeDir, options);
+        const request = { root: place.root, comfyuiDir: place.base, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
         // The target itself, not where our memory-store link leads.
-        const linkPath = path.resolve(root, target.path);
-        const file = path.relative(options.comfyuiDir, linkPath);
+        const linkPath = path.resolve(place.root, target.path);
+        const file = place.outside ? linkPath : path.relative(options.comfyuiDir, linkPath);
         const earlier = claimed.get(linkPath);
         // One sink reaching the same file from two node directories writes it once.
         if (earlier?.sink === sink.name) continue;
@@ -172,11 +212,11 @@ export class Runner {
         // Another sink's link to the same file may still be on its way: look at the file once it is there.
         if (links.has(linkPath)) this.settleLinks(options, links);
         // installedNodeDirs has just found the node directory a real directory.
-        const located = locateTarget(this.fs, request, nodeDir);
+        const located = locateTarget(this.fs, request, place.outside ? undefined : nodeDir);
         const absolute = located.path;
         let content: string;
         try {
-          content = format.render({ entries: resolved.entries, header, existing: merges ? readExisting(this.fs, absolute, options.comfyuiDir) : undefined });
+          content = format.render({ entries: resolved.entries, header, existing: merges ? readExisting(this.fs, absolute, place.base) : undefined });
         } catch (error) {
           if (error instanceof UnwritableValueError) {
             throw new SinkError('UNWRITABLE_VALUE', `cannot write ${error.key} to ${file}: ${error.reason}`, { variable: error.key, file });
@@ -194,7 +234,8 @@ export class Runner {
           request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
         });
         claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
-        const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store };
+        const tracked = this.warnIfTracked(sink, nodeDir, linkPath, file);
+        const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store, ...(tracked ? { tracked } : {}) };
         report.files.push(entry);
         if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
         // The report says it too; a log line is for what needs attention. A run that logs nothing also
@@ -248,14 +289,45 @@ export class Runner {
   }
 
   /**
+   * A file in the node's git checkout (fal-API's and ComfyUI-Gemini's committed config files): writing
+   * it dirties the checkout, and ComfyUI-Manager's later `git pull` may then refuse to update the node.
+   * Said once per file; a node without `.git` costs one lstat.
+   */
+  private warnIfTracked(sink: SecretSink, nodeDir: string, linkPath: string, file: string): boolean {
+    const relative = path.relative(nodeDir, linkPath);
+    if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) return false;
+    if (!isTrackedByCheckout(this.fs, nodeDir, relative)) return false;
+    this.logger.warn(`${file} is tracked by the node's git checkout: writing it leaves local changes there, and a later git pull (a ComfyUI-Manager update) may refuse to update the node or conflict`, { sink: sink.name, file });
+    return true;
+  }
+
+  /** The directory a target is relative to, and where its path checks start. @throws SinkError for an outside root that is unknown or unsafe */
+  private placementOf(target: TargetChoice, nodeDir: string, options: RunOptions): Placement {
+    const relativeTo = target.relativeTo ?? 'node';
+    if (relativeTo === 'node') return { root: nodeDir, base: options.comfyuiDir, outside: false };
+    if (relativeTo === 'comfyui') return { root: options.comfyuiDir, base: options.comfyuiDir, outside: false };
+    const declared = options.roots?.roots[relativeTo];
+    if (!declared) {
+      throw new SinkError('ROOT_UNKNOWN', `it writes below the ${relativeTo} directory, which is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`, { file: target.path });
+    }
+    const stat = lstatQuietly(this.fs, declared.base);
+    if (stat === undefined) throw new SinkError('ROOT_MISSING', `it writes below ${declared.source}, but ${declared.base} does not exist`, { file: declared.base });
+    if (stat.isSymbolicLink()) throw new SinkError('UNSAFE_PATH', `${declared.base} (${declared.source}) is a symbolic link; comfy-secrets does not write through links`, { file: declared.base });
+    if (!stat.isDirectory()) throw new SinkError('NOT_A_FILE', `${declared.base} (${declared.source}) is not a directory`, { file: declared.base });
+    return { root: declared.dir, base: declared.base, outside: true };
+  }
+
+  /**
    * `chooseTarget` with a context that reads only inside the ComfyUI tree, never through a link.
    * @param settle called before the sink's file() function looks at a file: a deferred link may lead there
    */
-  private targetFor(sink: SecretSink, nodeDir: string, comfyuiDir: string, settle: () => void): TargetChoice {
+  private targetFor(sink: SecretSink, nodeDir: string, options: RunOptions, settle: () => void): TargetChoice {
     const fs = this.fs;
+    const { comfyuiDir } = options;
     const context: TargetContext = {
       comfyuiDir,
       nodeDir,
+      hfTokenName: options.roots?.hfTokenName ?? 'token',
       readText(relative) {
         settle();
         try {

@@ -1,6 +1,7 @@
 import type { SecretSink, TargetChoice, TargetContext } from './contract';
 import { SinkError } from './errors';
 import type { Redactor } from './redact';
+import { TARGET_ROOTS } from './validate';
 
 /**
  * The file a sink writes for one node: its static `file` (`.env` in the node directory by default), or
@@ -21,8 +22,8 @@ export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?
     throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${shown}`, { cause: error });
   }
   const { path: target, relativeTo = sink.relativeTo ?? 'node', reason } = (choice ?? {}) as Partial<TargetChoice>;
-  if (typeof target !== 'string' || target === '' || (relativeTo !== 'node' && relativeTo !== 'comfyui')) {
-    throw new SinkError('PLUGIN_ERROR', "its file() function must return { path, relativeTo?: 'node' | 'comfyui', reason? }");
+  if (typeof target !== 'string' || target === '' || !TARGET_ROOTS.includes(relativeTo)) {
+    throw new SinkError('PLUGIN_ERROR', `its file() function must return { path, relativeTo?: ${TARGET_ROOTS.map((root) => `'${root}'`).join(' | ')}, reason? }`);
   }
   return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined };
 }

@@ -52,13 +52,13 @@ describe('sinkProblems', () => {
 
   it.each([
     ['file', 42, "'file' must be a path or a function"],
-    ['relativeTo', 'root', "'relativeTo' must be 'node' or 'comfyui'"],
+    ['relativeTo', 'root', "'relativeTo' must be one of node, comfyui, home, xdg-config, hf-home, hf-token"],
     ['header', 'one line', "'header' must be an array of strings"],
     ['header', [1], "'header' must be an array of strings"],
     ['order', 'first', "'order' must be one of pre, normal, post"],
     ['dependencies', 'other', "'dependencies' must be an array of sink names"],
-    ['format', 'yaml', "'format' must be 'dotenv', 'ini', 'json' or an object with a 'type'"],
-    ['format', { type: 'toml' }, "'format.type' must be 'dotenv', 'ini' or 'json'"],
+    ['format', 'toml', "'format' must be 'dotenv', 'ini', 'json', 'yaml', 'text' or an object with a 'type'"],
+    ['format', { type: 'toml' }, "'format.type' must be 'dotenv', 'ini', 'json', 'yaml', 'text' or 'lines'"],
     ['format', { type: 'dotenv', readers: [] }, "'format.readers' must list readers among python-dotenv, node-dotenv, bash, docker"],
     ['format', { type: 'dotenv', readers: ['ruby-dotenv'] }, "'format.readers' must list readers among python-dotenv, node-dotenv, bash, docker"],
     ['format', { type: 'ini', section: 1 }, "'format.section' must be a string"],

@@ -5,6 +5,7 @@ import { openLifecycle } from '../lifecycle';
 import type { CommandSpec } from '../args';
 import { comfyuiDir, runOptions, setUpRun, type RunFlags } from '../options';
 import { formatRunReport } from '../report';
+import { declaredRoots } from '../roots';
 
 type Mode = 'run' | 'plan' | 'check';
 
@@ -15,7 +16,7 @@ export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { re
   const lifecycle = openLifecycle(flags, context, logger, dryRun);
   let report: RunReport;
   try {
-    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, lifecycle });
+    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, lifecycle, roots: declaredRoots(context.env, context.fs, flags.owner) });
   } finally {
     // Saved even when a sink failed: the others' files were written and must be cleanable.
     lifecycle.state?.commit();

@@ -127,7 +127,7 @@ function interpolate(value: string, options: ReadonlyMap<string, string>, depth 
 }
 
 /** What `ConfigParser()[section]` yields: the section's options over `[DEFAULT]`'s, keys as spelled in the file. */
-function readSection(blocks: readonly Block[], section: string): Record<string, string> {
+function readSection(blocks: readonly Block[], section: string, interpolation: IniInterpolation = 'basic'): Record<string, string> {
   if (section !== DEFAULT_SECTION && !blocks.some((block) => block.name === section)) return {};
   const spelled = new Map<string, { key: string; raw: string }>();
   for (const name of [DEFAULT_SECTION, section]) {
@@ -141,7 +141,7 @@ function readSection(blocks: readonly Block[], section: string): Record<string, 
   const result: Record<string, string> = {};
   for (const { key, raw: value } of spelled.values()) {
     try {
-      Object.defineProperty(result, key, { value: interpolate(value, raw), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(result, key, { value: interpolation === 'basic' ? interpolate(value, raw) : value, enumerable: true, writable: true, configurable: true });
     } catch {
       // configparser raises when this option is read; leaving it out makes a check against it fail.
     }
@@ -166,12 +166,15 @@ function checkEntry(key: string, value: string): void {
   if (hasLoneSurrogate(value)) throw new UnwritableValueError(key, 'is not valid Unicode text (it holds a lone surrogate), so it has no UTF-8 spelling');
 }
 
-const optionText = (key: string, value: string): string => {
-  const escaped = value.replace(/%/g, '%%');
+/** How the reader's configparser treats `%`: BasicInterpolation (`ConfigParser()`'s default), or none (`RawConfigParser`, `interpolation=None`). */
+export type IniInterpolation = 'basic' | 'none';
+
+const optionText = (key: string, value: string, interpolation: IniInterpolation = 'basic'): string => {
+  const escaped = interpolation === 'basic' ? value.replace(/%/g, '%%') : value;
   return escaped === '' ? `${key} =` : `${key} = ${escaped}`;
 };
 
-function mergeInto(existing: string, section: string, entries: RenderRequest['entries']): string {
+function mergeInto(existing: string, section: string, entries: RenderRequest['entries'], interpolation: IniInterpolation = 'basic'): string {
   let document;
   try {
     document = readIni(existing);
@@ -189,10 +192,10 @@ function mergeInto(existing: string, section: string, entries: RenderRequest['en
   for (const [key, value] of entries) {
     const option = mine.flatMap((block) => block.options).find((o) => o.key.toLowerCase() === key.toLowerCase());
     if (!option) {
-      appended.push(optionText(key, value));
+      appended.push(optionText(key, value, interpolation));
       continue;
     }
-    out[option.line] = indentOf(option.line) + optionText(key, value) + (lines[option.line]?.eol || eol);
+    out[option.line] = indentOf(option.line) + optionText(key, value, interpolation) + (lines[option.line]?.eol || eol);
     for (const index of option.continuations) out[index] = '';
   }
   if (appended.length === 0) return out.join('');
@@ -225,11 +228,12 @@ export function isSectionName(section: string): boolean {
 /**
  * Writes one section of an ini file for Python's `configparser.ConfigParser()`, merging into what is there.
  * @param section a name `isSectionName` accepts (`createFormat` checks it)
+ * @param interpolation `'none'` for a reader without interpolation: `%` is then written as it is
  */
-export function createIniFormat(section = 'default'): Format {
+export function createIniFormat(section = 'default', interpolation: IniInterpolation = 'basic'): Format {
   const parse = (text: string): Record<string, string> => {
     try {
-      return readSection(readIni(text).blocks, section);
+      return readSection(readIni(text).blocks, section, interpolation);
     } catch (error) {
       if (!(error instanceof IniSyntaxError)) throw error;
       throw new SinkError('UNREADABLE_INI', `configparser cannot read the file (${error.message})`);
@@ -237,7 +241,7 @@ export function createIniFormat(section = 'default'): Format {
   };
 
   return {
-    label: `ini [${section}]`,
+    label: interpolation === 'basic' ? `ini [${section}]` : `ini [${section}] (no interpolation)`,
     parse,
     render(request) {
       assertHeaderLines(request.header);
@@ -249,8 +253,8 @@ export function createIniFormat(section = 'default'): Format {
       }
       const text =
         request.existing === undefined
-          ? `${commentLines(request.header)}${request.header.length ? '\n' : ''}[${section}]\n${request.entries.map(([key, value]) => `${optionText(key, value)}\n`).join('')}`
-          : mergeInto(request.existing, section, request.entries);
+          ? `${commentLines(request.header)}${request.header.length ? '\n' : ''}[${section}]\n${request.entries.map(([key, value]) => `${optionText(key, value, interpolation)}\n`).join('')}`
+          : mergeInto(request.existing, section, request.entries, interpolation);
       const read = parse(text);
       for (const [key, value] of request.entries) {
         if (read[key] !== value) throw new UnwritableValueError(key, 'configparser would not read the rendered file back exactly (a bug in comfy-secrets\'s ini writer)');
