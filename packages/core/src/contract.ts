@@ -227,6 +227,12 @@ export interface TargetChoice {
   relativeTo?: TargetRoot;
   /** Why this location was chosen; shown by `plan` and `list`. */
   reason?: string;
+  /**
+   * For a merging format, a file (relative to the ComfyUI root) whose content the keys are merged into
+   * while the target does not exist yet: the template the node itself copies on its first start
+   * (`config.ini.example`), so writing the keys first does not leave the node without the rest of it.
+   */
+  seed?: string;
 }
 
 /** Run order tier. Sinks run by tier, then by `dependencies`, then by name. */
@@ -238,7 +244,10 @@ export interface SecretSink {
   readonly name: string;
   /**
    * Directory names under `custom_nodes/` this sink serves. Each one that exists gets the file; when
-   * none exists the sink is skipped (not failed) with that reason.
+   * none exists the sink is skipped (not failed) with that reason, before its file is located or read.
+   * Empty for a program that is not a custom node (comfy-cli, huggingface_hub): the sink then applies to
+   * every ComfyUI tree, its `relativeTo` must not be `'node'`, and it is skipped while none of its
+   * variables is set.
    */
   readonly nodes: readonly string[];
   /**

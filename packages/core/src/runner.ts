@@ -197,6 +197,7 @@ export class Runner {
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
       for (const nodeDir of nodeDirs) {
         const target = this.targetFor(sink, nodeDir, options, () => this.settleLinks(options, links));
+        if (sink.nodes.length === 0 && (target.relativeTo ?? 'node') === 'node') throw new SinkError('PLUGIN_ERROR', "it serves no custom node (its 'nodes' is empty), so its file cannot be relative to a node directory");
         const place = this.placementOf(target, nodeDir, options);
         const request = { root: place.root, comfyuiDir: place.base, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
         // The target itself, not where our memory-store link leads.
@@ -216,7 +217,8 @@ export class Runner {
         const absolute = located.path;
         let content: string;
         try {
-          content = format.render({ entries: resolved.entries, header, existing: merges ? readExisting(this.fs, absolute, place.base) : undefined });
+          const existing = merges ? (readExisting(this.fs, absolute, place.base) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
+          content = format.render({ entries: resolved.entries, header, existing });
         } catch (error) {
           if (error instanceof UnwritableValueError) {
             throw new SinkError('UNWRITABLE_VALUE', `cannot write ${error.key} to ${file}: ${error.reason}`, { variable: error.key, file });
@@ -254,6 +256,8 @@ export class Runner {
 
   /** Node directories that exist; a symlinked one is refused rather than followed out of the tree. */
   private installedNodeDirs(sink: SecretSink, comfyuiDir: string): string[] {
+    // A sink for a program that is not a custom node applies to the tree itself (contract `nodes`).
+    if (sink.nodes.length === 0) return [comfyuiDir];
     const dirs: string[] = [];
     for (const node of sink.nodes) {
       const dir = path.join(comfyuiDir, 'custom_nodes', node);
@@ -299,6 +303,12 @@ export class Runner {
     if (!isTrackedByCheckout(this.fs, nodeDir, relative)) return false;
     this.logger.warn(`${file} is tracked by the node's git checkout: writing it leaves local changes there, and a later git pull (a ComfyUI-Manager update) may refuse to update the node or conflict`, { sink: sink.name, file });
     return true;
+  }
+
+  /** The seed's text (`TargetChoice.seed`), read inside the ComfyUI tree without following a link; `undefined` when there is none. */
+  private seedOf(target: TargetChoice, comfyuiDir: string): string | undefined {
+    if (target.seed === undefined) return undefined;
+    return readExisting(this.fs, resolveTarget(this.fs, { root: comfyuiDir, comfyuiDir, path: target.seed }), comfyuiDir);
   }
 
   /** The directory a target is relative to, and where its path checks start. @throws SinkError for an outside root that is unknown or unsafe */

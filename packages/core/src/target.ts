@@ -21,9 +21,10 @@ export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?
     const shown = redactor?.quotesPiece(redactor.redact(message)) ? `${error instanceof Error ? error.name : 'an error'} (its message quotes part of a secret, so it is not shown)` : message;
     throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${shown}`, { cause: error });
   }
-  const { path: target, relativeTo = sink.relativeTo ?? 'node', reason } = (choice ?? {}) as Partial<TargetChoice>;
+  const { path: target, relativeTo = sink.relativeTo ?? 'node', reason, seed } = (choice ?? {}) as Partial<TargetChoice>;
   if (typeof target !== 'string' || target === '' || !TARGET_ROOTS.includes(relativeTo)) {
     throw new SinkError('PLUGIN_ERROR', `its file() function must return { path, relativeTo?: ${TARGET_ROOTS.map((root) => `'${root}'`).join(' | ')}, reason? }`);
   }
-  return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined };
+  if (seed !== undefined && (typeof seed !== 'string' || seed === '')) throw new SinkError('PLUGIN_ERROR', "its file() function returned a 'seed' that is not a path");
+  return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined, ...(seed === undefined ? {} : { seed }) };
 }

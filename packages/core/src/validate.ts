@@ -23,7 +23,11 @@ export function sinkProblems(candidate: unknown): string[] {
   const expect = (ok: boolean, problem: string) => ok || problems.push(problem);
 
   expect(typeof sink.name === 'string' && /^[A-Za-z0-9@][\w@./:-]*$/.test(sink.name), `'name' must be a non-empty name of letters, digits and - _ . / : @ (got ${describe(sink.name)})`);
-  expect(isStringArray(sink.nodes) && sink.nodes.length > 0 && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
+  expect(isStringArray(sink.nodes) && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
+  // A node-relative file needs a node; an empty list is for programs that are not custom nodes.
+  if (isStringArray(sink.nodes) && sink.nodes.length === 0 && (sink.relativeTo === undefined || sink.relativeTo === 'node')) {
+    problems.push(`'nodes' is empty, so the sink serves no custom node: give 'relativeTo' another root (comfyui, home, xdg-config, hf-home or hf-token)`);
+  }
   expect(sink.file === undefined || typeof sink.file === 'string' || typeof sink.file === 'function', `'file' must be a path or a function`);
   expect(sink.relativeTo === undefined || TARGET_ROOTS.includes(sink.relativeTo as string), `'relativeTo' must be one of ${TARGET_ROOTS.join(', ')}`);
   if (sink.header !== undefined && !isStringArray(sink.header)) problems.push(`'header' must be an array of strings`);

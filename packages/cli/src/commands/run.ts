@@ -1,11 +1,10 @@
-import type { Lifecycle, RunReport } from '@comfy-secrets/core';
+import { declaredRoots, type Lifecycle, type RunReport } from '@comfy-secrets/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
 import { openLifecycle } from '../lifecycle';
 import type { CommandSpec } from '../args';
 import { comfyuiDir, runOptions, setUpRun, type RunFlags } from '../options';
 import { formatRunReport } from '../report';
-import { declaredRoots } from '../roots';
 
 type Mode = 'run' | 'plan' | 'check';
 

@@ -1,6 +1,10 @@
 import * as path from 'node:path';
-import type { DeclaredRoot, DeclaredRoots, Environment, FileSystem } from '@comfy-secrets/core';
-import { setting } from './options';
+import type { FileSystem } from './fs';
+import type { DeclaredRoot, DeclaredRoots } from './runner';
+import type { Environment } from './sources';
+
+/** Empty counts as unset, as for every setting the CLI reads. */
+const setting = (env: Environment, name: string): string | undefined => env[name] || undefined;
 
 /**
  * The home directory of the user ComfyUI runs as: with `--owner`, that uid's entry in /etc/passwd
@@ -43,6 +47,7 @@ const below = (home: string, relative: string, source: string): DeclaredRoot => 
 
 /**
  * The roots outside the ComfyUI tree (contract `OutsideRoot`), from the environment the CLI was given
+ * (passed in: nothing here reads `process.env`)
  * and, with `--owner`, the owner's home. Reads /etc/passwd only with `--owner`; nothing else is looked
  * at until a sink whose node is installed writes below a root.
  */
