@@ -15,6 +15,8 @@ export type NodeReadRequest =
   | { reader: 'configparser'; file: string; section: string; interpolation?: 'basic' | 'none'; encoding?: string }
   /** `json.load(open(file, encoding=…))`. */
   | { reader: 'json'; file: string; encoding?: string }
+  /** python-dotenv's `dotenv_values(file)`, which `load_dotenv` applies. */
+  | { reader: 'dotenv'; file: string }
   /** `load_dotenv()` as a module in `fromDir` calls it: `find_dotenv` walks up from there; the file it finds, read by `dotenv_values`. */
   | { reader: 'find-dotenv'; fromDir: string }
   /** huggingface_hub's token file: read as text, every CR and LF removed, then `str.strip()`; empty is no token. */
@@ -72,6 +74,8 @@ for request in json.load(sys.stdin):
         elif kind == 'json':
             with open(request['file'], encoding=request.get('encoding')) as handle:
                 out.append({'value': json.load(handle)})
+        elif kind == 'dotenv':
+            out.append({'value': dict(dotenv_values(request['file']))})
         elif kind == 'find-dotenv':
             os.chdir(request['fromDir'])
             found = find_dotenv(usecwd=True)
