@@ -105,7 +105,7 @@ export function readAsNodes(requests: readonly NodeReadRequest[]): NodeReadResul
 }
 
 /** One read; throws with the reader's error. */
-export function readAsNode(request: NodeReadRequest): NodeReadResult & { value: unknown } {
+export function readAsNode(request: NodeReadRequest): { value: unknown; found?: string } {
   const [result] = readAsNodes([request]);
   if (!result || 'error' in result) throw new Error(`reader ${request.reader} failed: ${result && 'error' in result ? result.error : 'no result'}`);
   return result;

@@ -111,3 +111,17 @@ export function expectExactOrRefused(check: ReaderCheck, values: readonly string
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** What the node's reader reads from `text` (written to a temp file named like `file`). */
+export function readTextAs(text: string, file: string, request: (path: string) => NodeReadRequest): unknown {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-node-read-'));
+  try {
+    const target = path.join(dir, path.basename(file));
+    fs.writeFileSync(target, text, 'utf8');
+    const [result] = readAsNodes([request(target)]);
+    if (!result || 'error' in result) throw new Error(`reader failed: ${result && 'error' in result ? result.error : 'no result'}`);
+    return result.value;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

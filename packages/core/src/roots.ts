@@ -30,7 +30,7 @@ function homeOf(env: Environment, fs: FileSystem, owner: { uid: number } | undef
 }
 
 /**
- * A directory named outright by a variable is its own base; the Python readers expand a leading `~`
+ * A directory named outright by a variable is its own base unless it is below the home; the Python readers expand a leading `~`
  * (`os.path.expanduser`), and so does this. A value still holding `$` is refused: huggingface_hub
  * expands variables in it (`os.path.expandvars`) from an environment comfy-secrets does not see.
  */
@@ -40,6 +40,9 @@ function named(value: string, home: string | undefined, source: string): Declare
   if (expanded.includes('$')) return `${source} holds a $, which the node would expand from its own environment`;
   if (!path.isAbsolute(expanded)) return `${source} is not an absolute path`;
   const dir = path.resolve(expanded);
+  // Below the home, the checks start at the home, and the directory is created when missing (as the
+  // Python side would); anywhere else it is its own base and must exist.
+  if (home !== undefined && dir.startsWith(`${home}${path.sep}`)) return { base: home, dir, source };
   return { base: dir, dir, source };
 }
 
@@ -84,7 +87,7 @@ export function declaredRoots(env: Environment, fs: FileSystem, owner: { uid: nu
     else {
       hfTokenName = path.basename(file.dir);
       const dir = path.dirname(file.dir);
-      roots['hf-token'] = { base: dir, dir, source: '$HF_TOKEN_PATH' };
+      roots['hf-token'] = { base: home !== undefined && dir.startsWith(`${home}${path.sep}`) ? home : dir, dir, source: '$HF_TOKEN_PATH' };
     }
   } else if (typeof hf === 'object') {
     roots['hf-token'] = hf;

@@ -64,8 +64,10 @@ export interface DeclaredRoots {
 
 /** Where one target's path is resolved and checked from. */
 interface Placement {
-  /** The directory the path is relative to and may not leave. */
+  /** The directory `path` is relative to and may not leave (the writer's `root`). */
   root: string;
+  /** The target's path below `root`. */
+  path: string;
   /** The directory no link may be followed below (the ComfyUI root, or an outside root's base). */
   base: string;
   /** Outside the ComfyUI tree: reported by absolute path. */
@@ -199,9 +201,9 @@ export class Runner {
         const target = this.targetFor(sink, nodeDir, options, () => this.settleLinks(options, links));
         if (sink.nodes.length === 0 && (target.relativeTo ?? 'node') === 'node') throw new SinkError('PLUGIN_ERROR', "it serves no custom node (its 'nodes' is empty), so its file cannot be relative to a node directory");
         const place = this.placementOf(target, nodeDir, options);
-        const request = { root: place.root, comfyuiDir: place.base, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
+        const request = { root: place.root, comfyuiDir: place.base, path: place.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
         // The target itself, not where our memory-store link leads.
-        const linkPath = path.resolve(place.root, target.path);
+        const linkPath = path.resolve(place.root, place.path);
         const file = place.outside ? linkPath : path.relative(options.comfyuiDir, linkPath);
         const earlier = claimed.get(linkPath);
         // One sink reaching the same file from two node directories writes it once.
@@ -314,8 +316,8 @@ export class Runner {
   /** The directory a target is relative to, and where its path checks start. @throws SinkError for an outside root that is unknown or unsafe */
   private placementOf(target: TargetChoice, nodeDir: string, options: RunOptions): Placement {
     const relativeTo = target.relativeTo ?? 'node';
-    if (relativeTo === 'node') return { root: nodeDir, base: options.comfyuiDir, outside: false };
-    if (relativeTo === 'comfyui') return { root: options.comfyuiDir, base: options.comfyuiDir, outside: false };
+    if (relativeTo === 'node') return { root: nodeDir, path: target.path, base: options.comfyuiDir, outside: false };
+    if (relativeTo === 'comfyui') return { root: options.comfyuiDir, path: target.path, base: options.comfyuiDir, outside: false };
     const declared = options.roots?.roots[relativeTo];
     if (!declared) {
       throw new SinkError('ROOT_UNKNOWN', `it writes below the ${relativeTo} directory, which is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`, { file: target.path });
@@ -324,7 +326,14 @@ export class Runner {
     if (stat === undefined) throw new SinkError('ROOT_MISSING', `it writes below ${declared.source}, but ${declared.base} does not exist`, { file: declared.base });
     if (stat.isSymbolicLink()) throw new SinkError('UNSAFE_PATH', `${declared.base} (${declared.source}) is a symbolic link; comfy-secrets does not write through links`, { file: declared.base });
     if (!stat.isDirectory()) throw new SinkError('NOT_A_FILE', `${declared.base} (${declared.source}) is not a directory`, { file: declared.base });
-    return { root: declared.dir, base: declared.base, outside: true };
+    // The writer creates missing directories below its root only, and `~/.config` or `~/.cache/huggingface`
+    // may not exist yet: its root is the base, and leaving the declared root is refused here.
+    const absolute = path.resolve(declared.dir, target.path);
+    const dir = path.resolve(declared.dir);
+    if (path.isAbsolute(target.path) || !absolute.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep)) {
+      throw new SinkError('UNSAFE_PATH', `refusing to write ${target.path}: the path must stay inside ${declared.dir} (${declared.source}); it leaves it`, { file: target.path });
+    }
+    return { root: declared.base, path: path.relative(declared.base, absolute), base: declared.base, outside: true };
   }
 
   /**

@@ -87,7 +87,8 @@ describe('roots outside the ComfyUI tree', () => {
   it("resolves huggingface_hub's token file as it does", () => {
     expect(declaredRoots({ HOME: '/h' }, realFileSystem, undefined).roots['hf-token']).toEqual({ base: '/h', dir: '/h/.cache/huggingface', source: '~/.cache/huggingface' });
     expect(declaredRoots({ HOME: '/h', XDG_CACHE_HOME: '/c' }, realFileSystem, undefined).roots['hf-token']?.dir).toBe('/c/huggingface');
-    expect(declaredRoots({ HOME: '/h', HF_HOME: '~/hf' }, realFileSystem, undefined).roots['hf-token']).toEqual({ base: '/h/hf', dir: '/h/hf', source: '$HF_HOME' });
+    expect(declaredRoots({ HOME: '/h', HF_HOME: '~/hf' }, realFileSystem, undefined).roots['hf-token']).toEqual({ base: '/h', dir: '/h/hf', source: '$HF_HOME' });
+    expect(declaredRoots({ HOME: '/h', HF_HOME: '/data/hf' }, realFileSystem, undefined).roots['hf-token']).toEqual({ base: '/data/hf', dir: '/data/hf', source: '$HF_HOME' });
     const byPath = declaredRoots({ HOME: '/h', HF_HOME: '/x', HF_TOKEN_PATH: '/s/my-token' }, realFileSystem, undefined);
     expect(byPath.roots['hf-token']).toEqual({ base: '/s', dir: '/s', source: '$HF_TOKEN_PATH' });
     expect(byPath.hfTokenName).toBe('my-token');

@@ -83,13 +83,10 @@ export function createYamlFormat({ paths = {}, initial = {} }: YamlFormatOptions
       const document = parseDocument(existing ?? '');
       if (document.contents === null) document.contents = document.createNode({}) as unknown as typeof document.contents;
       if (!yaml.isMap(document.contents)) throw new SinkError('EXISTING_NOT_YAML_MAPPING', 'the existing file is not a YAML mapping, so keys cannot be merged into it; fix or remove it first');
-      const expected = (document.toJS() ?? {}) as Record<string, unknown>;
-
       for (const [name, value] of Object.entries(initial)) {
-        if (document.has(name)) continue;
-        document.set(name, document.createNode(value));
-        expected[name] = structuredClone(value);
+        if (!document.has(name)) document.set(name, document.createNode(value));
       }
+      const expected = (document.toJS() ?? {}) as Record<string, unknown>;
       for (const [key, value] of entries) {
         const path = pathOf(key);
         let node: unknown = document.contents;
