@@ -245,11 +245,18 @@ export interface SecretSink {
   /**
    * Directory names under `custom_nodes/` this sink serves. Each one that exists gets the file; when
    * none exists the sink is skipped (not failed) with that reason, before its file is located or read.
-   * Empty for a program that is not a custom node (comfy-cli, huggingface_hub): the sink then applies to
-   * every ComfyUI tree, its `relativeTo` must not be `'node'`, and it is skipped while none of its
-   * variables is set.
+   * Empty for a program that is not a custom node (comfy-cli, huggingface_hub): its `relativeTo` must
+   * not be `'node'`, and `present` says where the program is found instead.
    */
   readonly nodes: readonly string[];
+  /**
+   * For a sink with no `nodes`: a path the program creates for itself where it is used (comfy-cli's
+   * `~/.config/comfy-cli`). The sink applies only while it exists, and is skipped otherwise, as a node
+   * sink is when its node is not installed. Without it, a sink with no nodes applies wherever one of
+   * its variables is set.
+   * @example { path: '.config/comfy-cli', relativeTo: 'home' }
+   */
+  readonly present?: { readonly path: string; readonly relativeTo: Exclude<TargetRoot, 'node'> };
   /**
    * The file to write, relative to the node directory (or to the ComfyUI root with
    * `relativeTo: 'comfyui'`). A function chooses it from what is installed.

@@ -178,6 +178,8 @@ export class Runner {
       if (nodeDirs.length === 0) {
         return skip(`its node is not installed (looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')})`);
       }
+      const absent = sink.nodes.length === 0 ? this.absentProgram(sink, options) : undefined;
+      if (absent !== undefined) return skip(absent);
 
       const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
       report.variables = resolved.report;
@@ -305,6 +307,19 @@ export class Runner {
     if (!isTrackedByCheckout(this.fs, nodeDir, relative)) return false;
     this.logger.warn(`${file} is tracked by the node's git checkout: writing it leaves local changes there, and a later git pull (a ComfyUI-Manager update) may refuse to update the node or conflict`, { sink: sink.name, file });
     return true;
+  }
+
+  /**
+   * Why a sink with no nodes does not apply: its `present` path is missing, or lies below a root that
+   * is not known (no home). `undefined` when it applies. One lstat, before any variable is resolved.
+   */
+  private absentProgram(sink: SecretSink, options: RunOptions): string | undefined {
+    if (sink.present === undefined) return undefined;
+    const { path: relative, relativeTo } = sink.present;
+    const declared = relativeTo === 'comfyui' ? { dir: options.comfyuiDir, source: 'the ComfyUI directory' } : options.roots?.roots[relativeTo];
+    if (!declared) return `the ${relativeTo} directory is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`;
+    const where = path.resolve(declared.dir, relative);
+    return lstatQuietly(this.fs, where) === undefined ? `its program is not set up here (looked for ${where})` : undefined;
   }
 
   /** The seed's text (`TargetChoice.seed`), read inside the ComfyUI tree without following a link; `undefined` when there is none. */

@@ -29,6 +29,8 @@ export function sinkProblems(candidate: unknown): string[] {
     problems.push(`'nodes' is empty, so the sink serves no custom node: give 'relativeTo' another root (comfyui, home, xdg-config, hf-home or hf-token)`);
   }
   expect(sink.file === undefined || typeof sink.file === 'string' || typeof sink.file === 'function', `'file' must be a path or a function`);
+  const present = sink.present as { path?: unknown; relativeTo?: unknown } | undefined;
+  expect(present === undefined || (typeof present === 'object' && present !== null && typeof present.path === 'string' && present.path !== '' && present.relativeTo !== 'node' && TARGET_ROOTS.includes(present.relativeTo as string)), `'present' must be { path, relativeTo } with a root other than node`);
   expect(sink.relativeTo === undefined || TARGET_ROOTS.includes(sink.relativeTo as string), `'relativeTo' must be one of ${TARGET_ROOTS.join(', ')}`);
   if (sink.header !== undefined && !isStringArray(sink.header)) problems.push(`'header' must be an array of strings`);
   else if (sink.header !== undefined) {

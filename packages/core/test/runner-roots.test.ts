@@ -68,6 +68,16 @@ describe('roots outside the ComfyUI tree', () => {
     expect(linked.run().sinks[0]).toMatchObject({ status: 'failed', errors: [{ code: 'UNSAFE_PATH', message: expect.stringContaining('$XDG_CONFIG_HOME') }] });
   });
 
+  it('skips a program sink whose present path is missing, or below an unknown root', () => {
+    const present = homeSink({ present: { path: '.config/tool', relativeTo: 'home' } });
+    expect(setup({ env: { HF_TOKEN: CANARY }, sinks: [present] }).run().sinks[0]).toMatchObject({ status: 'skipped', reason: expect.stringContaining('not set up here') });
+    expect(setup({ homeFiles: { '.config/tool/': '' }, env: { HF_TOKEN: CANARY }, sinks: [present] }).run().sinks[0]?.status).toBe('written');
+    const comfyuiDir = testdir({ 'custom_nodes/': '' });
+    const capture = captureLogger({ level: 'debug' });
+    const runner = createContainer({ env: { HF_TOKEN: CANARY }, cwd: comfyuiDir, sinks: loaded(present), logger: capture.logger, redactor: capture.redactor }).resolve(Runner);
+    expect(runner.run({ comfyuiDir, roots: declaredRoots({}, realFileSystem, undefined) }).sinks[0]).toMatchObject({ status: 'skipped', reason: expect.stringContaining('$HOME is not set') });
+  });
+
   it('fails naming the root when no home is known', () => {
     const comfyuiDir = testdir({ 'custom_nodes/': '' });
     const capture = captureLogger({ level: 'debug' });

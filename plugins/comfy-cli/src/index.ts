@@ -7,11 +7,13 @@ import { defineSink } from '@comfy-secrets/core/contract';
  * `configparser.ConfigParser()` (BasicInterpolation: `%` is written `%%`) and reads and writes every
  * setting in `[DEFAULT]`. `comfy model download` takes `CIVITAI_API_TOKEN` / `HF_API_TOKEN` from its
  * own environment first (an empty one counts as "no token"), then these keys. comfy-cli is no custom
- * node, so the sink has no node directory and applies to every tree where one of its variables is set.
+ * node: the sink applies where comfy-cli has been used as that user, which makes
+ * `~/.config/comfy-cli/` (its `load()` creates `tmp/` there on every run).
  */
 export default defineSink({
   name: 'comfy-cli',
   nodes: [],
+  present: { path: '.config/comfy-cli', relativeTo: 'home' },
   relativeTo: 'home',
   file: '.config/comfy-cli/config.ini',
   format: { type: 'ini', section: 'DEFAULT', interpolation: 'basic' },
