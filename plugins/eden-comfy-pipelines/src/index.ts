@@ -1,5 +1,5 @@
-// Written as an outside author would: only the contract is imported (types and an identity helper,
-// no runtime cost), and the sink is a plain object.
+// Only the contract is imported (types and an identity helper, no runtime cost), and the sink is a
+// plain object.
 import { defineSink, type TargetChoice, type TargetContext } from '@comfy-secrets/core/contract';
 
 const nodeName = (context: TargetContext): string => context.nodeDir.split(/[\\/]/).pop() ?? 'eden_comfy_pipelines';
