@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { FileSystem } from './fs';
 import { lstatQuietly } from './fs';
-import { readExistingBytes } from './writer';
+import { readTreeFile } from './writer';
 
 /** An index larger than this is not read: the check is a courtesy, and a container start is not the place for it. */
 const MAX_INDEX_BYTES = 32 * 1024 * 1024;
@@ -23,7 +23,8 @@ export function isTrackedByCheckout(fs: FileSystem, nodeDir: string, relativePat
   if (stat?.isFile() !== true || stat.size > MAX_INDEX_BYTES) return false;
   let bytes: Buffer;
   try {
-    const read = readExistingBytes(fs, indexPath, indexPath);
+    // Through the node directory's descriptors, as the writer reads: no link on the way is followed.
+    const read = readTreeFile(fs, nodeDir, indexPath, indexPath);
     if (read === undefined) return false;
     bytes = read.bytes;
   } catch {

@@ -14,7 +14,7 @@ import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
 import { chooseTarget } from './target';
-import { createTempSweep, locateTarget, readExisting, resolveTarget, type TempSweep } from './writer';
+import { createTempSweep, locateTarget, readTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
@@ -216,12 +216,10 @@ export class Runner {
         }
         // Another sink's link to the same file may still be on its way: look at the file once it is there.
         if (links.has(linkPath)) this.settleLinks(options, links);
-        // installedNodeDirs has just found the node directory a real directory.
-        const located = locateTarget(this.fs, request, place.outside ? undefined : nodeDir);
-        const absolute = located.path;
+        const located = locateTarget(this.fs, request);
         let content: string;
         try {
-          const existing = merges ? (readExisting(this.fs, absolute, place.base) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
+          const existing = merges ? (readTarget(this.fs, request) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
           content = format.render({ entries: resolved.entries, header, existing });
         } catch (error) {
           if (error instanceof UnwritableValueError) {
@@ -325,7 +323,7 @@ export class Runner {
   /** The seed's text (`TargetChoice.seed`), read inside the ComfyUI tree without following a link; `undefined` when there is none. */
   private seedOf(target: TargetChoice, comfyuiDir: string): string | undefined {
     if (target.seed === undefined) return undefined;
-    return readExisting(this.fs, resolveTarget(this.fs, { root: comfyuiDir, comfyuiDir, path: target.seed }), comfyuiDir);
+    return readTarget(this.fs, { root: comfyuiDir, comfyuiDir, path: target.seed });
   }
 
   /** The directory a target is relative to, and where its path checks start. @throws SinkError for an outside root that is unknown or unsafe */
@@ -365,7 +363,7 @@ export class Runner {
       readText(relative) {
         settle();
         try {
-          return readExisting(fs, resolveTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative }), comfyuiDir);
+          return readTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative });
         } catch {
           return undefined;
         }
