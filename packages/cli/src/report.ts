@@ -10,7 +10,8 @@ export function formatRunReport(report: RunReport, verb: string, showVariables: 
       lines.push(`  ${''.padEnd(11)} ${''.padEnd(width)}  ${file.status} ${file.path} (${file.format}, ${file.mode})`);
     }
     for (const error of sink.errors) lines.push(`  ${''.padEnd(11)} ${''.padEnd(width)}  error ${error.code}: ${error.message}`);
-    if (showVariables) for (const variable of sink.variables) lines.push(`      ${variable.key.padEnd(32)} ${describeVariable(variable)}`);
+    if (showVariables) for (const variable of sink.variables) lines.push(`      ${(variable.name ? `${variable.name} (${variable.key})` : variable.key).padEnd(32)} ${describeVariable(variable)}`);
+    for (const warning of sink.warnings ?? []) lines.push(`  ${''.padEnd(11)} ${''.padEnd(width)}  warning: ${warning}`);
     if (showVariables) for (const file of sink.files) if (file.reason) lines.push(`      location: ${file.reason}`);
   }
   const counts = Object.entries(report.counts).filter(([status, count]) => count > 0 || status === 'failed');
@@ -60,7 +61,8 @@ export function formatSinkList(sinks: readonly LoadedSink[]): string {
     const root = sink.relativeTo ?? 'node';
     const file = typeof sink.file === 'function' ? '(chosen by the sink from what is installed)' : root === 'hf-token' ? ROOT_PREFIX[root] : `${ROOT_PREFIX[root] ?? ''}${sink.file ?? '.env'}`;
     const format = typeof sink.format === 'object' ? sink.format.type : sink.format ?? 'dotenv';
-    const variables = Object.entries(sink.variables).map(([key, spec]) => `${key}${spec.required === true ? '*' : ''}`);
+    // The variable a user sets, with the key it becomes when that is another name.
+    const variables = Object.entries(sink.variables).map(([key, spec]) => `${spec.from?.[0] !== undefined && spec.from[0] !== key ? `${spec.from[0]} (${key})` : key}${spec.required === true ? '*' : ''}`);
     return [
       `${index + 1}. ${sink.name}  (${plugin}${version ? `@${version}` : ''}, order ${sink.order ?? 'normal'}${sink.dependencies?.length ? `, after ${sink.dependencies.join(', ')}` : ''})`,
       `   nodes:     ${sink.nodes.join(', ')}`,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import type { OutsideRoot, SecretSink, TargetChoice, TargetContext } from './contract';
+import type { OutsideRoot, SecretSink, TargetChoice, TargetContext, TreeBase, TreeContext } from './contract';
 import { isTrackedByCheckout } from './checkout';
 import type { LoadedSink } from './discovery';
 import { ConfigError, ExitCode, ComfySecretsError, SinkError } from './errors';
@@ -13,13 +13,15 @@ import type { Redactor } from './redact';
 import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
-import { chooseTarget } from './target';
+import { chooseTargets } from './target';
 import { createTempSweep, locateTarget, readTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
   /** Absolute path of the ComfyUI root. */
   comfyuiDir: string;
+  /** Absolute path of ComfyUI's user directory (its `--user-directory`). @default `<comfyuiDir>/user` */
+  userDir?: string;
   /** Decide everything, write nothing (`plan`, `check`, `run --dry-run`). */
   dryRun?: boolean;
   /** A missing optional variable fails its sink too. */
@@ -62,17 +64,7 @@ export interface DeclaredRoots {
   missing?: string;
 }
 
-/** Where one target's path is resolved and checked from. */
-interface Placement {
-  /** The directory `path` is relative to and may not leave (the writer's `root`). */
-  root: string;
-  /** The target's path below `root`. */
-  path: string;
-  /** The directory no link may be followed below (the ComfyUI root, or an outside root's base). */
-  base: string;
-  /** Outside the ComfyUI tree: reported by absolute path. */
-  outside: boolean;
-}
+const OUTSIDE_ROOTS: ReadonlySet<string> = new Set<OutsideRoot>(['home', 'xdg-config', 'hf-home', 'hf-token']);
 
 export type FileStatus = 'written' | 'unchanged' | 'would-write';
 export type SinkStatus = FileStatus | 'skipped' | 'failed';
@@ -85,10 +77,10 @@ export interface FileReport {
   mode: string;
   /** Why the sink chose this location, when it chose. */
   reason?: string;
-  /** The node's git checkout tracks the file: writing it dirties the checkout (a warning says so). */
-  tracked?: boolean;
   /** `memory`: the path is a link into the memory-only store. */
   store?: 'memory' | 'disk';
+  /** The node's git checkout tracks the file: writing it dirties the checkout (a warning says so). */
+  tracked?: boolean;
 }
 
 export interface ErrorReport {
@@ -107,6 +99,8 @@ export interface SinkReport {
   files: FileReport[];
   variables: VariableReport[];
   errors: ErrorReport[];
+  /** What the chosen reader will do differently from what was set (also logged as warnings); absent when nothing. */
+  warnings?: string[];
 }
 
 /** Files whose memory-store link is being made on the helper thread, by target: their sink's report and entry. */
@@ -174,15 +168,25 @@ export class Runner {
     if (options.skip?.includes(sink.name)) return skip('named by --skip');
 
     try {
-      const nodeDirs = this.installedNodeDirs(sink, options.comfyuiDir);
-      if (nodeDirs.length === 0) {
-        return skip(`its node is not installed (looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')})`);
+      const userDir = options.userDir ?? path.join(options.comfyuiDir, 'user');
+      const installs: Array<string | undefined> = this.installedNodeDirs(sink, options.comfyuiDir);
+      let elsewhere: string | undefined;
+      if (installs.length === 0 && sink.installedElsewhere) {
+        elsewhere = sink.installedElsewhere(this.treeContext(options.comfyuiDir, userDir, () => this.settleLinks(options, links)));
+        if (typeof elsewhere === 'string') installs.push(undefined);
       }
+      const looked = `looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`;
+      if (installs.length === 0 && sink.whenNotInstalled !== 'fail-when-set') return skip(`its node is not installed (${looked})`);
       const absent = sink.nodes.length === 0 ? this.absentProgram(sink, options) : undefined;
       if (absent !== undefined) return skip(absent);
 
       const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
       report.variables = resolved.report;
+      if (installs.length === 0) {
+        const set = resolved.report.filter((line) => line.state === 'set').map((line) => variableLabel(sink, line.key));
+        if (set.length === 0) return skip(`its node is not installed (${looked})`);
+        throw new SinkError('NOT_INSTALLED', `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but the node ${sink.name} serves is not installed (${looked}${sink.installedElsewhere ? ', nor anywhere else it can run from' : ''}), so nothing would read ${set.length === 1 ? 'it' : 'them'}`);
+      }
       if (resolved.errors.length > 0) {
         for (const error of resolved.errors) this.fail(report, error);
         return report;
@@ -192,60 +196,83 @@ export class Runner {
       }
       if (resolved.entries.length === 0) return skip('nothing to configure (none of its variables is set)');
 
-      const format = createFormat(sink.format);
-      // A format that replaces the file does not read it: the writer compares it once, before writing.
-      const merges = mergesExisting(sink.format);
-      const type = typeof sink.format === 'string' ? sink.format : (sink.format?.type ?? 'dotenv');
       const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
       const mode = options.mode ?? 0o600;
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
-      for (const nodeDir of nodeDirs) {
-        const target = this.targetFor(sink, nodeDir, options, () => this.settleLinks(options, links));
-        if (sink.nodes.length === 0 && (target.relativeTo ?? 'node') === 'node') throw new SinkError('PLUGIN_ERROR', "it serves no custom node (its 'nodes' is empty), so its file cannot be relative to a node directory");
-        const place = this.placementOf(target, nodeDir, options);
-        const request = { root: place.root, comfyuiDir: place.base, path: place.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
-        // The target itself, not where our memory-store link leads.
-        const linkPath = path.resolve(place.root, place.path);
-        const file = place.outside ? linkPath : path.relative(options.comfyuiDir, linkPath);
-        const earlier = claimed.get(linkPath);
-        // One sink reaching the same file from two node directories writes it once.
-        if (earlier?.sink === sink.name) continue;
-        // A file that replaces another sink's would silently drop that sink's keys, run after run.
-        if (earlier && !(earlier.merges && merges && earlier.type === type)) {
-          throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
-        }
-        // Another sink's link to the same file may still be on its way: look at the file once it is there.
-        if (links.has(linkPath)) this.settleLinks(options, links);
-        const located = locateTarget(this.fs, request);
-        let content: string;
-        try {
-          const existing = merges ? (readTarget(this.fs, request) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
-          content = format.render({ entries: resolved.entries, header, existing });
-        } catch (error) {
-          if (error instanceof UnwritableValueError) {
-            throw new SinkError('UNWRITABLE_VALUE', `cannot write ${error.key} to ${file}: ${error.reason}`, { variable: error.key, file });
+      const setKeys = new Set(resolved.report.filter((line) => line.state === 'set').map((line) => line.key));
+      // Every file of every installation is chosen, checked against its reader's rules and rendered before
+      // the first one is written: a refusal leaves all of them as they were.
+      const pending: Array<() => void> = [];
+      for (const nodeDir of installs) {
+        const targets = this.targetsFor(sink, nodeDir, options.comfyuiDir, userDir, options.roots?.hfTokenName ?? 'token', () => this.settleLinks(options, links));
+        for (const target of targets) {
+          const spec = target.format ?? sink.format;
+          const format = createFormat(spec);
+          // A format that replaces the file does not read it: the writer compares it once, before writing.
+          const merges = mergesExisting(spec);
+          const type = typeof spec === 'string' ? spec : (spec?.type ?? 'dotenv');
+          const base = target.relativeTo ?? 'node';
+          if (sink.nodes.length === 0 && base === 'node') throw new SinkError('PLUGIN_ERROR', "it serves no custom node (its 'nodes' is empty), so its file cannot be relative to a node directory");
+          // Below the home or another outside root: its own base, the path checked against the root.
+          const outside = OUTSIDE_ROOTS.has(base) ? this.outsidePlacement(target, base as OutsideRoot, options) : undefined;
+          // A user directory inside the tree is written from the tree's root, which makes `user/` when it
+          // is missing; one outside (`--user-directory`, which must exist) is its own anchor.
+          const userInside = isInside(options.comfyuiDir, userDir);
+          const root = outside ? outside.base : base === 'comfyui' || (base === 'user' && userInside) ? options.comfyuiDir : base === 'user' ? userDir : nodeDir!;
+          const relative = outside ? outside.path : base === 'user' && userInside ? path.join(path.relative(options.comfyuiDir, userDir), target.path) : target.path;
+          const anchor = outside || !isInside(options.comfyuiDir, root) ? root : options.comfyuiDir;
+          const request = { root, comfyuiDir: anchor, path: relative, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
+          // The target itself, not where our memory-store link leads.
+          const linkPath = path.resolve(root, relative);
+          // Outside the tree a file is named by its absolute path.
+          const file = outside ? linkPath : path.relative(options.comfyuiDir, linkPath);
+          const entries = this.entriesFor(sink, target, resolved.entries, setKeys, file, report);
+          if (entries.length === 0) continue;
+          const earlier = claimed.get(linkPath);
+          // One sink reaching the same file from two node directories writes it once.
+          if (earlier?.sink === sink.name) continue;
+          // A file that replaces another sink's would silently drop that sink's keys, run after run.
+          if (earlier && !(earlier.merges && merges && earlier.type === type)) {
+            throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
           }
-          throw error;
+          // Another sink's link to the same file may still be on its way: look at the file once it is there.
+          if (links.has(linkPath)) this.settleLinks(options, links);
+          const located = locateTarget(this.fs, request);
+          let content: string;
+          try {
+            const existing = merges ? (readTarget(this.fs, request) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
+            content = format.render({ entries, header, existing });
+          } catch (error) {
+            if (error instanceof UnwritableValueError) {
+              throw new SinkError('UNWRITABLE_VALUE', `cannot write ${variableLabel(sink, error.key)} to ${file}: ${error.reason}`, { variable: error.key, file });
+            }
+            // The format does not know which file it read.
+            if (error instanceof SinkError && error.file === undefined) throw new SinkError(error.code, `${file}: ${error.message}`, { file, variable: error.variable });
+            throw error;
+          }
+          claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
+          pending.push(() => {
+            const result = writeTarget(this.fs, this.logger, options.lifecycle, {
+              sink,
+              carriesSecret,
+              linkPath,
+              file,
+              strict: options.strict,
+              located,
+              deferLink: true,
+              request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
+            });
+            const tracked = nodeDir !== undefined && this.warnIfTracked(sink, nodeDir, linkPath, file);
+            const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store, ...(tracked ? { tracked } : {}) };
+            report.files.push(entry);
+            if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
+            // The report says it too; a log line is for what needs attention. A run that logs nothing also
+            // spares every container start the loading of winston (README "Performance").
+            this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys: entries.length });
+          });
         }
-        const result = writeTarget(this.fs, this.logger, options.lifecycle, {
-          sink,
-          carriesSecret,
-          linkPath,
-          file,
-          strict: options.strict,
-          located,
-          deferLink: true,
-          request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
-        });
-        claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
-        const tracked = this.warnIfTracked(sink, nodeDir, linkPath, file);
-        const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store, ...(tracked ? { tracked } : {}) };
-        report.files.push(entry);
-        if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
-        // The report says it too; a log line is for what needs attention. A run that logs nothing also
-        // spares every container start the loading of winston (README "Performance").
-        this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });
       }
+      for (const write of pending) write();
       // A deferred link of this sink that failed while its file() function waited for it has failed it already.
       if (report.status !== 'failed') {
         report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
@@ -295,6 +322,71 @@ export class Runner {
   }
 
   /**
+   * The keys one file gets: the resolved ones it takes (`keys`), then its `defaults` for keys left
+   * unset. Its reader's rules are checked here; an `error` rule stops the sink.
+   */
+  private entriesFor(sink: SecretSink, target: TargetChoice, resolved: ReadonlyArray<[string, string]>, setKeys: ReadonlySet<string>, file: string, report: SinkReport): Array<[string, string]> {
+    const takes = (key: string) => target.keys === undefined || target.keys.includes(key);
+    const values = new Map(resolved.filter(([key]) => takes(key)));
+    for (const rule of target.rules ?? []) {
+      const value = values.get(rule.key);
+      const applies = rule.when === 'set' ? setKeys.has(rule.key) && value !== undefined && (rule.values === undefined || rule.values.includes(value)) : !setKeys.has(rule.key);
+      if (!applies) continue;
+      const message = `${variableLabel(sink, rule.key)}: ${rule.reason}`;
+      if (rule.level === 'error') throw new SinkError('READER_CONFLICT', `${message} (${file})`, { variable: rule.key, file });
+      (report.warnings ??= []).push(message);
+      this.logger.warn(`${sink.name}: ${message}`, { sink: sink.name, variable: rule.key, file });
+    }
+    const entries: Array<[string, string]> = [];
+    for (const key of Object.keys(sink.variables)) {
+      const value = values.get(key) ?? (takes(key) ? target.defaults?.[key] : undefined);
+      if (value !== undefined) entries.push([key, value]);
+    }
+    return entries;
+  }
+
+  /** A context that reads only inside the ComfyUI tree (or its user directory), never through a link. */
+  private treeContext(comfyuiDir: string, userDir: string, settle: () => void): TreeContext {
+    const fs = this.fs;
+    const baseOf = (base: TreeBase | undefined) => (base === 'user' ? userDir : comfyuiDir);
+    return {
+      comfyuiDir,
+      userDir,
+      readText(relative, base) {
+        settle();
+        const root = baseOf(base);
+        const anchor = isInside(comfyuiDir, root) ? comfyuiDir : root;
+        try {
+          return readTarget(fs, { root, comfyuiDir: anchor, path: relative });
+        } catch {
+          return undefined;
+        }
+      },
+      exists(relative, base) {
+        settle();
+        const root = baseOf(base);
+        const absolute = path.resolve(root, relative);
+        if (!isInside(root, absolute)) return false;
+        try {
+          fs.lstatSync(absolute);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    };
+  }
+
+  /**
+   * `chooseTargets` with a context that reads only inside the ComfyUI tree, never through a link.
+   * @param settle called before the sink's file() function looks at a file: a deferred link may lead there
+   */
+  private targetsFor(sink: SecretSink, nodeDir: string | undefined, comfyuiDir: string, userDir: string, hfTokenName: string, settle: () => void): TargetChoice[] {
+    const context: TargetContext = { ...this.treeContext(comfyuiDir, userDir, settle), nodeDir, hfTokenName };
+    return chooseTargets(sink, context, this.redactor);
+  }
+
+  /**
    * A file in the node's git checkout (fal-API's and ComfyUI-Gemini's committed config files): writing
    * it dirties the checkout, and ComfyUI-Manager's later `git pull` may then refuse to update the node.
    * Said once per file; a node without `.git` costs one lstat.
@@ -314,7 +406,8 @@ export class Runner {
   private absentProgram(sink: SecretSink, options: RunOptions): string | undefined {
     if (sink.present === undefined) return undefined;
     const { path: relative, relativeTo } = sink.present;
-    const declared = relativeTo === 'comfyui' ? { dir: options.comfyuiDir, source: 'the ComfyUI directory' } : options.roots?.roots[relativeTo];
+    const userDir = options.userDir ?? path.join(options.comfyuiDir, 'user');
+    const declared = relativeTo === 'comfyui' ? { dir: options.comfyuiDir } : relativeTo === 'user' ? { dir: userDir } : options.roots?.roots[relativeTo];
     if (!declared) return `the ${relativeTo} directory is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`;
     const where = path.resolve(declared.dir, relative);
     return lstatQuietly(this.fs, where) === undefined ? `its program is not set up here (looked for ${where})` : undefined;
@@ -326,63 +419,27 @@ export class Runner {
     return readTarget(this.fs, { root: comfyuiDir, comfyuiDir, path: target.seed });
   }
 
-  /** The directory a target is relative to, and where its path checks start. @throws SinkError for an outside root that is unknown or unsafe */
-  private placementOf(target: TargetChoice, nodeDir: string, options: RunOptions): Placement {
-    const relativeTo = target.relativeTo ?? 'node';
-    if (relativeTo === 'node') return { root: nodeDir, path: target.path, base: options.comfyuiDir, outside: false };
-    if (relativeTo === 'comfyui') return { root: options.comfyuiDir, path: target.path, base: options.comfyuiDir, outside: false };
-    const declared = options.roots?.roots[relativeTo];
+  /**
+   * Where a target below an outside root is written from: the root's base (an existing real directory),
+   * and the path below it. The writer creates missing directories below its root only, and `~/.config`
+   * or `~/.cache/huggingface` may not exist yet, so its root is the base and leaving the declared root
+   * is refused here.
+   * @throws SinkError `ROOT_UNKNOWN`, `ROOT_MISSING`, `UNSAFE_PATH` or `NOT_A_FILE`
+   */
+  private outsidePlacement(target: TargetChoice, name: OutsideRoot, options: RunOptions): { base: string; path: string } {
+    const declared = options.roots?.roots[name];
     if (!declared) {
-      throw new SinkError('ROOT_UNKNOWN', `it writes below the ${relativeTo} directory, which is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`, { file: target.path });
+      throw new SinkError('ROOT_UNKNOWN', `it writes below the ${name} directory, which is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`, { file: target.path });
     }
     const stat = lstatQuietly(this.fs, declared.base);
     if (stat === undefined) throw new SinkError('ROOT_MISSING', `it writes below ${declared.source}, but ${declared.base} does not exist`, { file: declared.base });
     if (stat.isSymbolicLink()) throw new SinkError('UNSAFE_PATH', `${declared.base} (${declared.source}) is a symbolic link; comfy-secrets does not write through links`, { file: declared.base });
     if (!stat.isDirectory()) throw new SinkError('NOT_A_FILE', `${declared.base} (${declared.source}) is not a directory`, { file: declared.base });
-    // The writer creates missing directories below its root only, and `~/.config` or `~/.cache/huggingface`
-    // may not exist yet: its root is the base, and leaving the declared root is refused here.
     const absolute = path.resolve(declared.dir, target.path);
-    const dir = path.resolve(declared.dir);
-    if (path.isAbsolute(target.path) || !absolute.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep)) {
+    if (path.isAbsolute(target.path) || !isInside(declared.dir, absolute)) {
       throw new SinkError('UNSAFE_PATH', `refusing to write ${target.path}: the path must stay inside ${declared.dir} (${declared.source}); it leaves it`, { file: target.path });
     }
-    return { root: declared.base, path: path.relative(declared.base, absolute), base: declared.base, outside: true };
-  }
-
-  /**
-   * `chooseTarget` with a context that reads only inside the ComfyUI tree, never through a link.
-   * @param settle called before the sink's file() function looks at a file: a deferred link may lead there
-   */
-  private targetFor(sink: SecretSink, nodeDir: string, options: RunOptions, settle: () => void): TargetChoice {
-    const fs = this.fs;
-    const { comfyuiDir } = options;
-    const context: TargetContext = {
-      comfyuiDir,
-      nodeDir,
-      hfTokenName: options.roots?.hfTokenName ?? 'token',
-      readText(relative) {
-        settle();
-        try {
-          return readTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative });
-        } catch {
-          return undefined;
-        }
-      },
-      exists(relative) {
-        settle();
-        const absolute = path.resolve(comfyuiDir, relative);
-        const fromRoot = path.relative(comfyuiDir, absolute);
-        // Outside the tree is `..` or `../…`; a name of its own may start with two dots (`..cache`).
-        if (fromRoot === '..' || fromRoot.startsWith(`..${path.sep}`)) return false;
-        try {
-          fs.lstatSync(absolute);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    };
-    return chooseTarget(sink, context, this.redactor);
+    return { base: declared.base, path: path.relative(declared.base, absolute) };
   }
 
   /** Fails the sink with `error`: in its report and, redacted, in the log. */
@@ -401,4 +458,17 @@ export class Runner {
     this.logger.debug('internal error', { stack: error instanceof Error ? error.stack : undefined });
     return { code: 'INTERNAL_ERROR', message: this.redactor.redact(`internal error: ${message}`) };
   }
+}
+
+/** `child` is `parent` or below it. */
+function isInside(parent: string, child: string): boolean {
+  const relative = path.relative(path.resolve(parent), path.resolve(child));
+  // Outside is `..` or `../…`; a name of its own may start with two dots (`..cache`).
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
+
+/** `COMFYUI_MANAGER_SECURITY_LEVEL (security_level)`: the variable a user sets, with the key it becomes. */
+export function variableLabel(sink: SecretSink, key: string): string {
+  const from = sink.variables[key]?.from?.[0];
+  return from !== undefined && from !== key ? `${from} (${key})` : key;
 }

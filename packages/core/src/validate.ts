@@ -6,7 +6,7 @@ import { TIERS } from './order';
 
 const tiers: readonly string[] = TIERS;
 /** Every `relativeTo` a sink may name (contract `TargetRoot`). */
-export const TARGET_ROOTS: readonly string[] = ['node', 'comfyui', 'home', 'xdg-config', 'hf-home', 'hf-token'];
+export const TARGET_ROOTS: readonly string[] = ['node', 'comfyui', 'user', 'home', 'xdg-config', 'hf-home', 'hf-token'];
 const readers: readonly string[] = DOTENV_READERS;
 
 /**
@@ -32,6 +32,8 @@ export function sinkProblems(candidate: unknown): string[] {
   const present = sink.present as { path?: unknown; relativeTo?: unknown } | undefined;
   expect(present === undefined || (typeof present === 'object' && present !== null && typeof present.path === 'string' && present.path !== '' && present.relativeTo !== 'node' && TARGET_ROOTS.includes(present.relativeTo as string)), `'present' must be { path, relativeTo } with a root other than node`);
   expect(sink.relativeTo === undefined || TARGET_ROOTS.includes(sink.relativeTo as string), `'relativeTo' must be one of ${TARGET_ROOTS.join(', ')}`);
+  expect(sink.installedElsewhere === undefined || typeof sink.installedElsewhere === 'function', `'installedElsewhere' must be a function`);
+  expect(sink.whenNotInstalled === undefined || sink.whenNotInstalled === 'skip' || sink.whenNotInstalled === 'fail-when-set', `'whenNotInstalled' must be 'skip' or 'fail-when-set'`);
   if (sink.header !== undefined && !isStringArray(sink.header)) problems.push(`'header' must be an array of strings`);
   else if (sink.header !== undefined) {
     const bad = sink.header.findIndex((line) => !isHeaderLine(line));
@@ -94,6 +96,7 @@ export function formatProblems(format: unknown): string[] {
   }
   if (spec.type === 'ini') {
     const problems: string[] = [];
+    if (spec.strict !== undefined && typeof spec.strict !== 'boolean') problems.push(`'format.strict' must be a boolean`);
     if (spec.interpolation !== undefined && spec.interpolation !== 'basic' && spec.interpolation !== 'none') problems.push(`'format.interpolation' must be 'basic' or 'none'`);
     if (spec.section === undefined) return problems;
     if (typeof spec.section !== 'string') return [...problems, `'format.section' must be a string`];

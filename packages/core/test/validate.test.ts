@@ -58,7 +58,7 @@ describe('sinkProblems', () => {
 
   it.each([
     ['file', 42, "'file' must be a path or a function"],
-    ['relativeTo', 'root', "'relativeTo' must be one of node, comfyui, home, xdg-config, hf-home, hf-token"],
+    ['relativeTo', 'root', "'relativeTo' must be one of node, comfyui, user, home, xdg-config, hf-home, hf-token"],
     ['header', 'one line', "'header' must be an array of strings"],
     ['header', [1], "'header' must be an array of strings"],
     ['order', 'first', "'order' must be one of pre, normal, post"],

@@ -1,7 +1,7 @@
 import { defineSink, type TargetContext } from '@comfy-secrets/core/contract';
 
 const NODES = ['ComfyUI_Custom_Nodes_AlekPet', 'comfyui_custom_nodes_alekpet'];
-const nodeName = (context: TargetContext): string => context.nodeDir.split(/[\\/]/).pop() ?? NODES[0]!;
+const nodeName = (context: TargetContext): string => (context.nodeDir ?? '').split(/[\\/]/).pop() || NODES[0]!;
 
 /**
  * AlekPet/ComfyUI_Custom_Nodes_AlekPet `ChatGLMNode/chatglm_node.py` reads `ChatGLMNode/config.json`

@@ -1,6 +1,6 @@
 import { defineSink, type TargetChoice, type TargetContext } from '@comfy-secrets/core/contract';
 
-const nodeName = (context: TargetContext): string => context.nodeDir.split(/[\\/]/).pop() ?? 'ComfyS3';
+const nodeName = (context: TargetContext): string => (context.nodeDir ?? '').split(/[\\/]/).pop() || 'ComfyS3';
 
 /**
  * ComfyS3 (TemryL/ComfyS3, `src/client_s3.py`) calls `load_dotenv()` at import and reads its settings

@@ -2,7 +2,7 @@
 // plain object.
 import { defineSink, type TargetChoice, type TargetContext } from '@comfy-secrets/core/contract';
 
-const nodeName = (context: TargetContext): string => context.nodeDir.split(/[\\/]/).pop() ?? 'eden_comfy_pipelines';
+const nodeName = (context: TargetContext): string => (context.nodeDir ?? '').split(/[\\/]/).pop() || 'eden_comfy_pipelines';
 
 /**
  * eden_comfy_pipelines (edenartlab/eden_comfy_pipelines, `img_utils/gpt_nodes.py`) calls `load_dotenv()`

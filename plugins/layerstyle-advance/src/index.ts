@@ -1,6 +1,6 @@
 import { defineSink, type TargetContext } from '@comfy-secrets/core/contract';
 
-const nodeName = (context: TargetContext): string => context.nodeDir.split(/[\\/]/).pop() ?? 'ComfyUI_LayerStyle_Advance';
+const nodeName = (context: TargetContext): string => (context.nodeDir ?? '').split(/[\\/]/).pop() || 'ComfyUI_LayerStyle_Advance';
 
 /**
  * ComfyUI_LayerStyle_Advance (chflame163/ComfyUI_LayerStyle_Advance, `py/imagefunc.py` `get_api_key`)

@@ -1,6 +1,6 @@
 import { defineSink, type TargetContext } from '@comfy-secrets/core/contract';
 
-const nodeName = (context: TargetContext): string => context.nodeDir.split(/[\\/]/).pop() ?? 'comfyui_LLM_party';
+const nodeName = (context: TargetContext): string => (context.nodeDir ?? '').split(/[\\/]/).pop() || 'comfyui_LLM_party';
 
 /**
  * comfyui_LLM_party (heshengtao/comfyui_LLM_party, `config.py`) reads `<node>/config.ini` with a default

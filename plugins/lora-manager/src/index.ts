@@ -1,6 +1,6 @@
 import { defineSink, type TargetChoice, type TargetContext } from '@comfy-secrets/core/contract';
 
-const nodeName = (context: TargetContext): string => context.nodeDir.split(/[\\/]/).pop() ?? 'ComfyUI-Lora-Manager';
+const nodeName = (context: TargetContext): string => (context.nodeDir ?? '').split(/[\\/]/).pop() || 'ComfyUI-Lora-Manager';
 
 /** `use_portable_settings: true` in `<node>/settings.json`, read as the node's `_should_use_portable_settings` does. */
 function isPortable(text: string | undefined): boolean {

@@ -3,7 +3,7 @@ import type { CliContext } from '../context';
 import { print } from '../output';
 import { openLifecycle } from '../lifecycle';
 import type { CommandSpec } from '../args';
-import { comfyuiDir, runOptions, setUpRun, type RunFlags } from '../options';
+import { comfyuiDir, runOptions, setUpRun, userDirectory, type RunFlags } from '../options';
 import { formatRunReport } from '../report';
 
 type Mode = 'run' | 'plan' | 'check';
@@ -11,11 +11,12 @@ type Mode = 'run' | 'plan' | 'check';
 /** Runs the sinks (`run`) or only decides what they would do (`plan`, `check`); returns the exit code. */
 export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { report: RunReport; exitCode: number; lifecycle: Lifecycle } {
   const { runner, logger } = setUpRun(flags, context);
+  const userDir = userDirectory(flags, context);
   const dryRun = mode !== 'run' || flags.dryRun === true;
   const lifecycle = openLifecycle(flags, context, logger, dryRun);
   let report: RunReport;
   try {
-    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, lifecycle, roots: declaredRoots(context.env, context.fs, flags.owner) });
+    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), userDir, dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, lifecycle, roots: declaredRoots(context.env, context.fs, flags.owner) });
   } finally {
     // Saved even when a sink failed: the others' files were written and must be cleanable.
     lifecycle.state?.commit();

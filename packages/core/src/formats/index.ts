@@ -10,7 +10,7 @@ import { createTextFormat } from './plain';
 import { createYamlFormat } from './yaml';
 
 export { createDotenvFormat } from './dotenv';
-export { createIniFormat } from './ini';
+export { createIniFormat, type IniFormatOptions } from './ini';
 export { createJsonFormat, type JsonFormatOptions } from './json';
 export { createLinesFormat } from './lines';
 export { createTextFormat } from './plain';
@@ -29,7 +29,10 @@ export function createFormat(spec: FormatSpec | undefined): Format {
     case 'dotenv':
       return createDotenvFormat('readers' in normalised ? normalised.readers : undefined);
     case 'ini':
-      return createIniFormat('section' in normalised ? normalised.section : undefined, 'interpolation' in normalised ? normalised.interpolation : undefined);
+      return createIniFormat('section' in normalised ? normalised.section : undefined, {
+        strict: 'strict' in normalised ? normalised.strict : undefined,
+        interpolation: 'interpolation' in normalised ? normalised.interpolation : undefined,
+      });
     case 'json':
       return createJsonFormat('merge' in normalised || 'paths' in normalised || 'ascii' in normalised ? normalised : {});
     case 'yaml':
