@@ -37,6 +37,7 @@ export function describeVariable(variable: VariableReport): string {
 const ROOT_PREFIX: Record<string, string> = {
   node: 'custom_nodes/<node>/',
   comfyui: '',
+  user: '<user directory>/',
   home: '~/',
   'xdg-config': '$XDG_CONFIG_HOME (~/.config)/',
   'hf-home': '$HF_HOME (~/.cache/huggingface)/',
