@@ -113,12 +113,14 @@ async function measureStartup() {
     }
   };
   const floor = await buildFloor(join(work, 'floor'), demoEnvFile, env);
+  const everyNode = setUpEveryNode(demoEnvFile);
   const commands = [
     { id: 'node', label: 'node -e 0', argv: [node, '-e', '0'] },
     { id: 'floor', label: 'floor: the required libraries alone', argv: floor.quiet },
     { id: 'floor-logging', label: 'floor, logging one line (winston)', argv: floor.logging },
     { id: 'comfy-secrets', label: 'comfy-secrets run (demo tree, unchanged)', argv: runDemo(demo) },
     { id: 'first-start', label: 'comfy-secrets run (demo tree, first start)', argv: runDemo(firstStart), env: firstStartEnv, before: resetFirstStart },
+    { id: 'every-node', label: "comfy-secrets run (every shipped sink's node installed, unchanged)", argv: everyNode.argv, env: everyNode.env },
     { id: 'sea', label: 'single executable: run (demo tree, unchanged)', argv: [sea, ...runDemo(seaDemo).slice(2)] },
   ];
   if (existsSync(dotenvx)) {
@@ -172,6 +174,26 @@ async function measureStartup() {
     ['command', 'wall ms', 'min ms', '× node -e 0', 'CPU ms', 'CPU ×', 'peak RSS MiB'],
     results.startup.commands.map((c) => [c.label, c.medianMs, c.minMs, c.ratioToNode.toFixed(2), c.medianCpuMs ?? 'n/a', c.cpuRatioToNode?.toFixed(2) ?? 'n/a', c.peakRssMiB ?? 'n/a']),
   );
+}
+
+/**
+ * The demo tree plus the node directory of every shipped sink (read from `list --json`), a home where
+ * comfy-cli and huggingface_hub have been used, and a key for each sink: every shipped sink writes.
+ * The demo runs above have none of these nodes, so they time the shipped sinks being skipped.
+ */
+function setUpEveryNode(demoEnvFile) {
+  const dir = join(work, 'every-node');
+  const home = join(work, 'every-node-home');
+  const listed = JSON.parse(execFileSync(node, [cli, 'list', '--json'], { cwd: root, env, encoding: 'utf8' }));
+  const demoFiles = execFileSync('git', ['ls-files', '-z', 'examples/demo/ComfyUI'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const file of demoFiles) cpSync(join(root, file), join(dir, file.slice('examples/demo/'.length)));
+  for (const sink of listed.sinks) if (sink.nodes[0]) mkdirSync(join(dir, 'ComfyUI/custom_nodes', sink.nodes[0]), { recursive: true });
+  for (const made of ['.config/comfy-cli/tmp', '.cache/huggingface/hub']) mkdirSync(join(home, made), { recursive: true });
+  const keys = ['FAL_KEY', 'GEMINI_API_KEY', 'STABILITY_API_KEY', 'BIZYAIR_API_KEY', 'CIVITAI_API_KEY', 'ZHIPUAI_API_KEY', 'DEEPL_API_KEY', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'ANTHROPIC_API_KEY', 'DEEPSEEK_API_KEY'];
+  const envFile = join(work, 'every-node.env');
+  writeFileSync(envFile, `${keys.map((key) => `${key}=FAKE-bench-${key.toLowerCase()}`).join('\n')}\n`);
+  const argv = [node, cli, 'run', '--comfyui-dir', join(dir, 'ComfyUI'), '-f', demoEnvFile, '-f', envFile, '--override'];
+  return { argv, env: { ...env, HOME: home, COMFY_SECRETS_STATE_DIR: join(work, 'every-node-state') } };
 }
 
 /** Builds the single executable into the work directory; returns its path. */

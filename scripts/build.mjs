@@ -61,6 +61,9 @@ await Promise.all([
     ...common,
     entryPoints: [join(root, 'packages/cli/src/entry.ts')],
     outfile: bundleFile,
+    // The yaml format's library is required only when a yaml sink renders (core/formats/yaml.ts): kept out
+    // of the bundle, a start without one neither parses nor deserialises its ~200 KB.
+    external: ['yaml'],
     write: false,
     // NODE_ENV: winston's debug helper (@dabh/diagnostics) then bundles its no-op build instead of
     // one that loads a colour library at start-up. Nothing of ours reads NODE_ENV.

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parse as nodeDotenvParse } from 'dotenv';
 import * as fc from 'fast-check';
 import { tempTree } from '../helpers/cli';
+import { readAsNodes, type NodeReadRequest } from '../helpers/node-readers';
 import { readAll, type ReaderRequest } from '../helpers/real-readers';
 import { cliEnv, prng, randomText, recordFigures, runReliabilityCli, suiteSeed, writePlugin } from '../helpers/reliability';
 
@@ -16,7 +17,7 @@ import { cliEnv, prng, randomText, recordFigures, runReliabilityCli, suiteSeed, 
 const SEED = suiteSeed(0xad7e_5a11);
 const figures = { seed: SEED, valuesTried: 0, valueFormatPairs: 0, written: 0, refused: 0, readerChecks: 0 };
 
-type ReaderName = 'python-dotenv' | 'node-dotenv' | 'bash' | 'configparser' | 'json';
+type ReaderName = 'python-dotenv' | 'node-dotenv' | 'bash' | 'configparser' | 'json' | 'pyyaml' | 'configparser-raw' | 'layerstyle';
 interface Config {
   id: string;
   format: unknown;
@@ -34,6 +35,10 @@ const CONFIGS: readonly Config[] = [
   // configparser lowercases option names, so ini keys are written lowercase, as ComfyUI-Manager's are.
   { id: 'ini', format: { type: 'ini', section: 'default' }, file: 'config.ini', keys: ['adv_before', 'adv_key', 'adv_after'], readers: ['configparser'] },
   { id: 'json', format: { type: 'json' }, file: 'config.json', keys: UPPER, readers: ['json'] },
+  // The formats of the shipped node sinks, each against its node's reader (test/helpers/node-readers.ts).
+  { id: 'yaml', format: { type: 'yaml' }, file: 'config.yaml', keys: UPPER, readers: ['pyyaml'] },
+  { id: 'ini-raw', format: { type: 'ini', section: 'default', interpolation: 'none' }, file: 'raw.ini', keys: ['adv_before', 'adv_key', 'adv_after'], readers: ['configparser-raw'] },
+  { id: 'lines', format: { type: 'lines', reader: { strip: true, removes: '"\'\u201c\u201d\u2018\u2019' } }, file: 'api_key.ini', keys: ['adv_before', 'adv_key', 'adv_after'], readers: ['layerstyle'] },
 ];
 const BEFORE = 'before-ok';
 const AFTER = 'after-ok';
@@ -43,7 +48,7 @@ const PEM_LIKE = [['-----BEGIN', 'FAKE TEST KEY-----'].join(' '), 'MIIFAKEFAKEFA
 
 /** The hard cases, with the formats that must carry each one (the rest may refuse it, by key). */
 const HARD_CASES: ReadonlyArray<{ value: string; mustWrite: readonly string[] }> = [
-  { value: 'hf_FAKE_plain_value_0123456789', mustWrite: ['py', 'node', 'bash', 'all', 'ini', 'json'] },
+  { value: 'hf_FAKE_plain_value_0123456789', mustWrite: ['py', 'node', 'bash', 'all', 'ini', 'json', 'yaml', 'ini-raw', 'lines'] },
   { value: 'with spaces inside', mustWrite: ['py', 'node', 'bash', 'all', 'ini', 'json'] },
   { value: '  leading and trailing  ', mustWrite: ['py', 'node', 'bash', 'all', 'json'] },
   { value: "single'quote", mustWrite: ['py', 'node', 'bash', 'all', 'ini', 'json'] },
@@ -60,8 +65,8 @@ const HARD_CASES: ReadonlyArray<{ value: string; mustWrite: readonly string[] }>
   { value: 'dollar at end $', mustWrite: ['json', 'ini'] },
   { value: '$(touch /tmp/comfy-secrets-FAKE-pwned)', mustWrite: ['json'] },
   { value: '`touch /tmp/comfy-secrets-FAKE-pwned`', mustWrite: ['json'] },
-  { value: 'percent 100% and %(x)s and %%', mustWrite: ['py', 'json', 'ini'] },
-  { value: 'line1\nline2', mustWrite: ['py', 'json'] },
+  { value: 'percent 100% and %(x)s and %%', mustWrite: ['py', 'json', 'ini', 'yaml', 'ini-raw', 'lines'] },
+  { value: 'line1\nline2', mustWrite: ['py', 'json', 'yaml'] },
   { value: 'crlf\r\nline', mustWrite: ['json'] },
   { value: 'ends with newline\n', mustWrite: ['json'] },
   { value: 'cr only\r', mustWrite: ['json'] },
@@ -142,6 +147,7 @@ function runBatch(values: readonly string[]): { outcomes: Outcome[]; stdout: str
 
     const outcomes: Outcome[] = [];
     const requests: ReaderRequest[] = [];
+    const nodeRequests: NodeReadRequest[] = [];
     const pending: Array<{ outcome: Outcome; config: Config; file: string; requestIndex: Partial<Record<ReaderName, number>> }> = [];
     values.forEach((value, i) => {
       for (const config of CONFIGS) {
@@ -171,11 +177,15 @@ function runBatch(values: readonly string[]): { outcomes: Outcome[]; stdout: str
           if (reader === 'python-dotenv') requestIndex[reader] = requests.push({ reader, file }) - 1;
           if (reader === 'configparser') requestIndex[reader] = requests.push({ reader, file, section: 'default' }) - 1;
           if (reader === 'bash') requestIndex[reader] = requests.push({ reader, file, keys: config.keys }) - 1;
+          if (reader === 'pyyaml') requestIndex[reader] = nodeRequests.push({ reader, file }) - 1;
+          if (reader === 'configparser-raw') requestIndex[reader] = nodeRequests.push({ reader: 'configparser', file, section: 'default', interpolation: 'none' }) - 1;
+          if (reader === 'layerstyle') requestIndex[reader] = nodeRequests.push({ reader, file, names: config.keys }) - 1;
         }
         pending.push({ outcome, config, file, requestIndex });
       }
     });
     const reads = readAll(requests);
+    const nodeReads = readAsNodes(nodeRequests);
     for (const { outcome, config, file, requestIndex } of pending) {
       const [before, key, after] = config.keys;
       const expected = { [before]: BEFORE, [key]: outcome.value, [after]: AFTER };
@@ -184,7 +194,10 @@ function runBatch(values: readonly string[]): { outcomes: Outcome[]; stdout: str
         let read: unknown;
         if (reader === 'node-dotenv') read = nodeDotenvParse(fs.readFileSync(file));
         else if (reader === 'json') read = JSON.parse(fs.readFileSync(file, 'utf8'));
-        else {
+        else if (reader === 'pyyaml' || reader === 'configparser-raw' || reader === 'layerstyle') {
+          const result = nodeReads[requestIndex[reader]!]!;
+          read = 'error' in result ? `${reader} failed: ${result.error}` : result.value;
+        } else {
           const result = reads[requestIndex[reader]!]!;
           read = 'error' in result ? `${reader} failed: ${result.error}` : result.values;
         }

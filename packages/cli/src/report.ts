@@ -34,10 +34,33 @@ export function describeVariable(variable: VariableReport): string {
   return `missing${required}${variable.unset ? ` (${variable.unset.join(', ')} not set)` : ''}`;
 }
 
+const ROOT_PREFIX: Record<string, string> = {
+  node: 'custom_nodes/<node>/',
+  comfyui: '',
+  user: '<user directory>/',
+  home: '~/',
+  'xdg-config': '$XDG_CONFIG_HOME (~/.config)/',
+  'hf-home': '$HF_HOME (~/.cache/huggingface)/',
+  'hf-token': '$HF_TOKEN_PATH (~/.cache/huggingface/token)',
+};
+
+/** Every variable a sink takes a key from, mapped to the `sink.key`s it feeds: one `HF_TOKEN` may feed several. */
+export function variableMap(sinks: readonly LoadedSink[]): Record<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const { sink } of sinks) {
+    for (const [key, spec] of Object.entries(sink.variables)) {
+      const names = spec.template !== undefined ? [...spec.template.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((match) => match[1]!) : (spec.from ?? [key]);
+      for (const name of names) map.set(name, [...(map.get(name) ?? []), `${sink.name}.${key}`]);
+    }
+  }
+  return Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export function formatSinkList(sinks: readonly LoadedSink[]): string {
   if (sinks.length === 0) return 'No sinks installed. Add a sink package to the dependencies of the project that installs comfy-secrets, or pass --plugin.\n';
   const blocks = sinks.map(({ sink, plugin, version }, index) => {
-    const file = typeof sink.file === 'function' ? '(chosen by the sink from what is installed)' : `${sink.relativeTo === 'comfyui' ? '' : 'custom_nodes/<node>/'}${sink.file ?? '.env'}`;
+    const root = sink.relativeTo ?? 'node';
+    const file = typeof sink.file === 'function' ? '(chosen by the sink from what is installed)' : root === 'hf-token' ? ROOT_PREFIX[root] : `${ROOT_PREFIX[root] ?? ''}${sink.file ?? '.env'}`;
     const format = typeof sink.format === 'object' ? sink.format.type : sink.format ?? 'dotenv';
     // The variable a user sets, with the key it becomes when that is another name.
     const variables = Object.entries(sink.variables).map(([key, spec]) => `${spec.from?.[0] !== undefined && spec.from[0] !== key ? `${spec.from[0]} (${key})` : key}${spec.required === true ? '*' : ''}`);
@@ -48,5 +71,8 @@ export function formatSinkList(sinks: readonly LoadedSink[]): string {
       `   variables: ${variables.join(' ')}`,
     ].join('\n');
   });
-  return `${blocks.join('\n')}\n(* required)\n`;
+  const map = Object.entries(variableMap(sinks));
+  const width = Math.max(0, ...map.map(([name]) => name.length));
+  const mapText = map.map(([name, keys]) => `  ${name.padEnd(width)}  -> ${keys.join(', ')}`).join('\n');
+  return `${blocks.join('\n')}\n(* required)\n\nVariables (each name also as NAME_ENCODED, NAME_FILE and --secrets-dir/NAME; the first one set of a key's names wins):\n${mapText}\n`;
 }

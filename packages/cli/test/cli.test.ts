@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cliPath, runCli, tempTree } from '../../../test/helpers/cli';
@@ -154,6 +155,34 @@ describe('plan, check and list', () => {
     expect(result.status).toBe(0);
     const names = JSON.parse(result.stdout).sinks.map((s: { name: string; plugin: string }) => `${s.name} ${s.plugin}`);
     expect(names).toContain('emprops_custom_nodes @comfy-secrets/sink-emprops-custom-nodes');
+  });
+
+  test('list --json shows every shipped node sink and the map of variables to the keys they feed', () => {
+    const listed = JSON.parse(runCli(['list', '--json']).stdout) as { sinks: Array<{ name: string; relativeTo: string }>; variables: Record<string, string[]> };
+    const shipped = ['comfy-cli', 'huggingface-token', 'comfyui_LLM_party', 'ComfyUI-IF_AI_tools', 'ComfyUI-fal-API', 'ComfyUI_LayerStyle_Advance', 'ComfyUI-Easy-Use', 'ComfyUI-Lora-Manager', 'ComfyUI-Gemini', 'AlekPet-ChatGLMNode', 'AlekPet-DeepTranslatorNode', 'ComfyS3', 'eden_comfy_pipelines'];
+    expect(listed.sinks.map((sink) => sink.name)).toEqual(expect.arrayContaining(shipped));
+    expect(listed.sinks.length).toBeGreaterThanOrEqual(15);
+    expect(listed.sinks.find((sink) => sink.name === 'comfy-cli')?.relativeTo).toBe('home');
+    expect(listed.variables.HF_TOKEN).toEqual(expect.arrayContaining(['comfy-cli.hf_api_token', 'huggingface-token.token', 'ComfyUI-IF_AI_tools.HUGGINGFACE_TOKEN', 'emprops_custom_nodes.HF_TOKEN']));
+    expect(listed.variables.OPENAI_API_KEY).toEqual(expect.arrayContaining(['eden_comfy_pipelines.OPENAI_API_KEY', 'comfyui_LLM_party.openai_api_key', 'AlekPet-DeepTranslatorNode.ChatGptTranslator.api_key']));
+
+    const text = runCli(['list']).stdout;
+    expect(text).toContain('file:      ~/.config/comfy-cli/config.ini [ini]');
+    expect(text).toMatch(/\n {2}HF_TOKEN +-> .*comfy-cli\.hf_api_token/);
+  });
+
+  test('a run where none of the node sinks\' nodes is installed skips them all, and writes nothing below the home', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-home-'));
+    try {
+      const result = runCli(['run', '--comfyui-dir', tree.dir, '--json'], { env: { ...platform, HOME: home, FAL_KEY: 'fal-FAKE', GEMINI_API_KEY: 'AIza-FAKE' } });
+      expect(result.status).toBe(0);
+      const report = JSON.parse(result.stdout) as { sinks: Array<{ name: string; status: string; reason?: string }> };
+      expect(report.sinks.find((sink) => sink.name === 'ComfyUI-fal-API')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('not installed') });
+      expect(report.sinks.find((sink) => sink.name === 'comfy-cli')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('not set up here') });
+      expect(fs.readdirSync(home)).toEqual([]);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

@@ -52,13 +52,13 @@ describe('comfy-secrets run: config_nodes.json', () => {
   const origin = {
     custom_nodes: [
       { name: 'emprops_comfy_nodes', url: 'https://example.invalid/emprops.git', commit: 'main', env: { AWS_ACCESS_KEY_ID: '${AWS_ACCESS_KEY_ID}' } },
-      { name: 'eden_comfy_pipelines', url: 'https://example.invalid/eden.git', install_settings: { requirements: true }, env: { OPENAI_API_KEY: '${OPENAI_API_KEY}', MODE: 'prod', URL: 'https://${HOST}:${PORT}/v1' } },
+      { name: 'acme_pipelines', url: 'https://example.invalid/acme.git', install_settings: { requirements: true }, env: { OPENAI_API_KEY: '${OPENAI_API_KEY}', MODE: 'prod', URL: 'https://${HOST}:${PORT}/v1' } },
       { name: 'ComfyUI-Impact-Pack', url: 'https://example.invalid/impact.git' },
     ],
   };
   const comfyui = () => path.join(tree.dir, 'ComfyUI');
   const setUp = (document: unknown = origin) => {
-    tree = tempTree({ 'config_nodes.json': JSON.stringify(document, null, 2), 'ComfyUI/custom_nodes/eden_comfy_pipelines/__init__.py': '', 'ComfyUI/custom_nodes/emprops_comfy_nodes/__init__.py': '' });
+    tree = tempTree({ 'config_nodes.json': JSON.stringify(document, null, 2), 'ComfyUI/custom_nodes/acme_pipelines/__init__.py': '', 'ComfyUI/custom_nodes/emprops_comfy_nodes/__init__.py': '' });
   };
   const env = { OPENAI_API_KEY: 'sk-FAKE-config-nodes-0001', HOST: 'api.example.invalid', PORT: '8443' };
 
@@ -66,7 +66,7 @@ describe('comfy-secrets run: config_nodes.json', () => {
     setUp();
     const result = runCli(['run', '--comfyui-dir', comfyui()], { env: { ...env, WORKSPACE_PATH: tree.dir } });
     expect(result.status).toBe(0);
-    expect(pythonDotenvValues(path.join(comfyui(), 'custom_nodes/eden_comfy_pipelines/.env'))).toEqual({
+    expect(pythonDotenvValues(path.join(comfyui(), 'custom_nodes/acme_pipelines/.env'))).toEqual({
       OPENAI_API_KEY: env.OPENAI_API_KEY,
       MODE: 'prod',
       URL: 'https://api.example.invalid:8443/v1',
@@ -77,7 +77,7 @@ describe('comfy-secrets run: config_nodes.json', () => {
   test('--config-nodes FILE names the file explicitly', () => {
     setUp();
     const result = runCli(['run', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json'), '--json'], { env });
-    expect(JSON.parse(result.stdout).sinks.map((sink: { name: string; status: string }) => `${sink.name} ${sink.status}`)).toContain('config-nodes:eden_comfy_pipelines written');
+    expect(JSON.parse(result.stdout).sinks.map((sink: { name: string; status: string }) => `${sink.name} ${sink.status}`)).toContain('config-nodes:acme_pipelines written');
   });
 
   test('an unset reference leaves the key out with a warning; --strict makes it an error', () => {
@@ -85,10 +85,10 @@ describe('comfy-secrets run: config_nodes.json', () => {
     const { PORT, ...partial } = env;
     const lenient = runCli(['run', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json')], { env: partial });
     expect(lenient.status).toBe(0);
-    expect(lenient.stderr).toContain('config-nodes:eden_comfy_pipelines: URL left out because PORT is not set');
-    expect(pythonDotenvValues(path.join(comfyui(), 'custom_nodes/eden_comfy_pipelines/.env'))).not.toHaveProperty('URL');
+    expect(lenient.stderr).toContain('config-nodes:acme_pipelines: URL left out because PORT is not set');
+    expect(pythonDotenvValues(path.join(comfyui(), 'custom_nodes/acme_pipelines/.env'))).not.toHaveProperty('URL');
 
-    const strict = runCli(['check', '--strict', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json'), '--only', 'config-nodes:eden_comfy_pipelines'], { env: partial });
+    const strict = runCli(['check', '--strict', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json'), '--only', 'config-nodes:acme_pipelines'], { env: partial });
     expect(strict.status).toBe(1);
     expect(strict.stdout).toContain('URL is left out because PORT is not set');
   });
@@ -98,7 +98,7 @@ describe('comfy-secrets run: config_nodes.json', () => {
     const result = runCli(['list', '--config-nodes', path.join(tree.dir, 'config_nodes.json')]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('shadowed: config-nodes:emprops_comfy_nodes (config_nodes.json) — custom_nodes/emprops_comfy_nodes is served by the code sink emprops_custom_nodes');
-    expect(result.stdout).toContain('config-nodes:eden_comfy_pipelines');
+    expect(result.stdout).toContain('config-nodes:acme_pipelines');
   });
 
   test('a name with a path separator is a configuration error naming file and entry, exit 2, nothing written', () => {

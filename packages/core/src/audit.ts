@@ -299,6 +299,9 @@ function sinkTargets(options: RootfsAuditOptions): Array<{ sink: SecretSink; tar
     for (const node of sink.nodes) {
       const nodeDir = path.join(comfyui, 'custom_nodes', node);
       for (const choice of chooseFiles(sink, fs, comfyui, nodeDir)) {
+        // A file below the home or another outside root is in no fixed place of the image (it depends on
+        // the user ComfyUI runs as): the audit looks in the ComfyUI tree only.
+        if (choice.relativeTo !== undefined && choice.relativeTo !== 'node' && choice.relativeTo !== 'comfyui' && choice.relativeTo !== 'user') continue;
         const base = choice.relativeTo === 'comfyui' ? comfyui : choice.relativeTo === 'user' ? path.join(comfyui, 'user') : nodeDir;
         targets.push({ sink, target: path.resolve(base, choice.path) });
       }
@@ -316,6 +319,7 @@ function chooseFiles(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeD
       comfyuiDir,
       userDir,
       nodeDir,
+      hfTokenName: 'token',
       readText: (relative, base) => readNoFollow(fs, under(relative, base))?.toString('utf8'),
       exists: (relative, base) => lstat(fs, under(relative, base)) !== undefined,
     });

@@ -31,11 +31,34 @@ export type DotenvReader =
   /** `docker run --env-file`: the value is everything after the first `=`, verbatim, on one line. */
   | 'docker';
 
+/**
+ * The rules of a node's own hand-written `name=value` reader (format `lines`). The reader takes the
+ * first line that starts with `name=` (exactly: no space before the `=`), and the value is the rest of
+ * that line; these options say what it then does to the value. A value it would change is refused.
+ */
+export interface LinesReader {
+  /**
+   * The reader strips whitespace from both ends of the value (Python's `str.strip()`), so a value with
+   * whitespace at an edge is refused.
+   * @default false
+   */
+  strip?: boolean;
+  /**
+   * Characters the reader deletes wherever they are in the value (say quotes), so a value holding one
+   * of them is refused.
+   * @default ''
+   * @example `"'\u201c\u201d\u2018\u2019`
+   */
+  removes?: string;
+}
+
 /** How a sink's file is rendered. The string forms take each format's defaults. */
 export type FormatSpec =
   | 'dotenv'
   | 'ini'
   | 'json'
+  | 'yaml'
+  | 'text'
   | {
       type: 'dotenv';
       /**
@@ -59,6 +82,13 @@ export type FormatSpec =
        * @default true
        */
       strict?: boolean;
+      /**
+       * How the node's configparser reads `%`. `'basic'`: `ConfigParser()`'s default
+       * BasicInterpolation, so every `%` is written `%%`. `'none'`: `RawConfigParser()` or
+       * `ConfigParser(interpolation=None)`, which read `%` as it is, so it is written as it is.
+       * @default 'basic'
+       */
+      interpolation?: 'basic' | 'none';
     }
   | {
       type: 'json';
@@ -67,6 +97,53 @@ export type FormatSpec =
        * @default false
        */
       merge?: boolean;
+      /**
+       * Where a key goes in the object, as a path of member names; keys not listed are top-level
+       * members of their own name. Missing objects on the way are created; a member on the way that
+       * is not an object refuses the sink, naming the key. Implies nothing about `merge`.
+       * @example { DEEPL: ['deep_translator_node', 'services', 'DeeplTranslator', 'api_key'] }
+       */
+      paths?: Readonly<Record<string, readonly string[]>>;
+      /**
+       * Write every non-ASCII character as a `\uXXXX` escape, so a reader that opens the file in the
+       * locale's encoding (Python's `open(path)` without `encoding=`) reads the same text in any locale.
+       * @default false
+       */
+      ascii?: boolean;
+    }
+  | {
+      /**
+       * YAML read by PyYAML (`yaml.load(…, Loader=FullLoader)` or `safe_load`), merged into the
+       * document already there: other keys, their order and comments stay. Values are written as
+       * double-quoted strings, which YAML 1.1 and 1.2 both read as the same string.
+       */
+      type: 'yaml';
+      /**
+       * Where a key goes, as a path of mapping keys and sequence indexes; keys not listed are
+       * top-level keys of their own name. A missing mapping on the way is created; a sequence index
+       * must already exist (use `initial`).
+       * @example { STABILITY_API_KEY: ['STABILITY_API_KEY', 0, 'key'] }
+       */
+      paths?: Readonly<Record<string, readonly (string | number)[]>>;
+      /**
+       * Top-level keys set, when the document lacks them, before the keys are placed: the shape the
+       * node itself creates on first use, so a path into it exists.
+       * @example { STABILITY_API_KEY: [{ name: 'Default', key: '' }], STABILITY_API_DEFAULT: 0 }
+       */
+      initial?: Readonly<Record<string, unknown>>;
+    }
+  | {
+      /**
+       * The whole file is one value, with no line break at the end: a token file. The readers of
+       * token files strip whitespace and line breaks, so a value with a line break or whitespace at an
+       * edge is refused. The sink sets one key.
+       */
+      type: 'text';
+    }
+  | {
+      /** `name=value` lines read by a node's hand-written parser; other lines are kept. */
+      type: 'lines';
+      reader: LinesReader;
     };
 
 /**
@@ -120,8 +197,24 @@ export interface VariableSpec {
   template?: string;
 }
 
+/**
+ * Directories outside the ComfyUI tree that a sink may write below, found from the environment of the
+ * user ComfyUI runs as (the `--owner`'s home, else `$HOME`). A file there gets the same checks as one in
+ * the node directory: no symbolic link on the way from the root's base, no path leaving the root.
+ * - `'home'`: the home directory.
+ * - `'xdg-config'`: `$XDG_CONFIG_HOME`, else `~/.config` (what platformdirs' `user_config_dir` uses on Linux).
+ * - `'hf-home'`: huggingface_hub's `HF_HOME`: `$HF_HOME`, else `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`.
+ * - `'hf-token'`: the directory of huggingface_hub's token file: `$HF_TOKEN_PATH`'s directory, else
+ *   `'hf-home'` (its file name is {@link TargetContext.hfTokenName}).
+ */
+export type OutsideRoot = 'home' | 'xdg-config' | 'hf-home' | 'hf-token';
+
+
 /** The directory a path is relative to: ComfyUI's root, or its user directory (`--user-directory`, else `<root>/user`). */
 export type TreeBase = 'comfyui' | 'user';
+
+/** What a target's path is relative to: the node directory, the ComfyUI root, its user directory, or an {@link OutsideRoot}. */
+export type TargetRoot = 'node' | TreeBase | OutsideRoot;
 
 /** What `installedElsewhere` is given: the ComfyUI tree, read-only. */
 export interface TreeContext {
@@ -142,6 +235,8 @@ export interface TargetContext extends TreeContext {
    * installed outside `custom_nodes` (see {@link SecretSink.installedElsewhere}).
    */
   readonly nodeDir: string | undefined;
+  /** The name of huggingface_hub's token file in the `'hf-token'` root: `$HF_TOKEN_PATH`'s last part, else `token`. */
+  readonly hfTokenName: string;
 }
 
 /**
@@ -162,8 +257,8 @@ export interface TargetRule {
 export interface TargetChoice {
   /** Relative to `relativeTo`; may not leave that directory. */
   path: string;
-  /** `user`: ComfyUI's user directory (`--user-directory`). @default 'node' */
-  relativeTo?: 'node' | 'comfyui' | 'user';
+  /** `user`: ComfyUI's user directory (`--user-directory`); an {@link OutsideRoot}: below the home. @default 'node' */
+  relativeTo?: TargetRoot;
   /** Why this location was chosen; shown by `plan` and `list`. */
   reason?: string;
   /** Only these output keys go to this file (a reader that reads some keys from another file). @default every key */
@@ -174,6 +269,12 @@ export interface TargetChoice {
   defaults?: Readonly<Record<string, string>>;
   /** Conditions this location's reader imposes; checked before anything is written. */
   rules?: readonly TargetRule[];
+  /**
+   * For a merging format, a file (relative to the ComfyUI root) whose content the keys are merged into
+   * while the target does not exist yet: the template the node itself copies on its first start
+   * (`config.ini.example`), so writing the keys first does not leave the node without the rest of it.
+   */
+  seed?: string;
 }
 
 /** Run order tier. Sinks run by tier, then by `dependencies`, then by name. */
@@ -185,9 +286,19 @@ export interface SecretSink {
   readonly name: string;
   /**
    * Directory names under `custom_nodes/` this sink serves. Each one that exists gets the file; when
-   * none exists the sink is skipped (not failed) with that reason.
+   * none exists the sink is skipped (not failed) with that reason, before its file is located or read.
+   * Empty for a program that is not a custom node (comfy-cli, huggingface_hub): its `relativeTo` must
+   * not be `'node'`, and `present` says where the program is found instead.
    */
   readonly nodes: readonly string[];
+  /**
+   * For a sink with no `nodes`: a path the program creates for itself where it is used (comfy-cli's
+   * `~/.config/comfy-cli`). The sink applies only while it exists, and is skipped otherwise, as a node
+   * sink is when its node is not installed. Without it, a sink with no nodes applies wherever one of
+   * its variables is set.
+   * @example { path: '.config/comfy-cli', relativeTo: 'home' }
+   */
+  readonly present?: { readonly path: string; readonly relativeTo: Exclude<TargetRoot, 'node'> };
   /**
    * The file to write, relative to the node directory (or to the ComfyUI root with
    * `relativeTo: 'comfyui'`). A function chooses it from what is installed; it may choose several
@@ -196,8 +307,12 @@ export interface SecretSink {
    * @default '.env'
    */
   readonly file?: string | ((context: TargetContext) => TargetChoice | readonly TargetChoice[]);
-  /** @default 'node' */
-  readonly relativeTo?: 'node' | 'comfyui';
+  /**
+   * The directory `file` is relative to. A sink is still applied only while one of its `nodes` is
+   * installed, whichever root its file is in.
+   * @default 'node'
+   */
+  readonly relativeTo?: TargetRoot;
   /**
    * For a node that can run without a directory under `custom_nodes` (ComfyUI-Manager v4 is a pip
    * package ComfyUI starts itself): asked when none of `nodes` exists. A string says how it is
@@ -212,7 +327,11 @@ export interface SecretSink {
   readonly whenNotInstalled?: 'skip' | 'fail-when-set';
   /** @default 'dotenv' (read by python-dotenv) */
   readonly format?: FormatSpec;
-  /** Output keys, in the order they are written. */
+  /**
+   * Output keys, in the order they are written. One platform variable may feed keys of several sinks
+   * (`HF_TOKEN` into comfy-cli's `hf_api_token` and huggingface_hub's token file): each key names the
+   * variables it takes in `from`, and `comfy-secrets list` shows the whole map.
+   */
   readonly variables: Readonly<Record<string, VariableSpec>>;
   /**
    * Comment lines written at the top of the file (without the comment marker). When given, a

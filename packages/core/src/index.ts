@@ -7,8 +7,9 @@ export { UnwritableValueError, type Format, type RenderRequest } from './formats
 export { realFileSystem, type FileSystem } from './fs';
 export { createLogger, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger';
 export { orderLoaded, orderSinks } from './order';
+export { declaredRoots } from './roots';
 export { pluginText, REDACTED, Redactor, stackFrames } from './redact';
-export { Runner, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
+export { Runner, type DeclaredRoot, type DeclaredRoots, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
 export { Sources, type Environment, type Found, type SourceOptions } from './sources';
 export { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 export { sinkProblems } from './validate';

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { SecretSink } from './contract';
 import { SinkError } from './errors';
 import { mergesExisting } from './formats';
@@ -93,10 +94,12 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
 
 /** Records a write in the state; an unchanged file whose earlier record still holds keeps that record. */
 function recordWrite(state: RunState, write: TargetWrite, result: WriteResult, placement: Placement): void {
-  const { request, file, sink } = write;
+  const { request, sink } = write;
   const record = {
     path: write.linkPath,
-    file,
+    // Relative to the record's comfyuiDir (the request's base), which clean resolves it from: for a
+    // file below an outside root (the home) that base is the root's, and `file` is absolute.
+    file: path.relative(request.comfyuiDir, write.linkPath),
     comfyuiDir: request.comfyuiDir,
     sink: sink.name,
     mode: `0${(request.mode ?? 0o600).toString(8)}`,

@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import type { SecretSink, TargetChoice, TargetContext, TreeBase, TreeContext } from './contract';
+import type { OutsideRoot, SecretSink, TargetChoice, TargetContext, TreeBase, TreeContext } from './contract';
+import { isTrackedByCheckout } from './checkout';
 import type { LoadedSink } from './discovery';
 import { ConfigError, ExitCode, ComfySecretsError, SinkError } from './errors';
 import { createFormat, mergesExisting } from './formats';
 import { UnwritableValueError } from './formats/format';
-import type { FileSystem } from './fs';
+import { lstatQuietly, type FileSystem } from './fs';
 import type { Logger } from './logger';
 import { orderLoaded } from './order';
 import { pluginText, stackFrames, type Redactor } from './redact';
@@ -34,7 +35,36 @@ export interface RunOptions {
   mode?: number;
   /** State to record writes in (for `clean`) and the memory store; absent: plain disk writes, nothing recorded. */
   lifecycle?: Lifecycle;
+  /**
+   * Where the roots outside the ComfyUI tree are, as the CLI found them from the environment of the
+   * user ComfyUI runs as. A sink writing below a root missing here fails, naming it.
+   */
+  roots?: DeclaredRoots;
 }
+
+/** One root outside the ComfyUI tree (contract `OutsideRoot`). */
+export interface DeclaredRoot {
+  /**
+   * An existing directory the path checks start from, as the ComfyUI root is for the tree: the home
+   * directory, or a directory named outright by a variable (`$XDG_CONFIG_HOME`, `$HF_HOME`). It must be
+   * a real directory, not a link; below it no link is followed and nothing is written outside `dir`.
+   */
+  base: string;
+  /** The root itself: `base` or a directory below it (`~/.config` below the home); created when missing. */
+  dir: string;
+  /** Where it came from, for messages: `$XDG_CONFIG_HOME`, `~/.config`. */
+  source: string;
+}
+
+export interface DeclaredRoots {
+  roots: Partial<Record<OutsideRoot, DeclaredRoot>>;
+  /** huggingface_hub's token file name in the `hf-token` root. @default 'token' */
+  hfTokenName?: string;
+  /** Why a root is missing (no home known), for the error of a sink that needs one. */
+  missing?: string;
+}
+
+const OUTSIDE_ROOTS: ReadonlySet<string> = new Set<OutsideRoot>(['home', 'xdg-config', 'hf-home', 'hf-token']);
 
 export type FileStatus = 'written' | 'unchanged' | 'would-write';
 export type SinkStatus = FileStatus | 'skipped' | 'failed';
@@ -49,6 +79,8 @@ export interface FileReport {
   reason?: string;
   /** `memory`: the path is a link into the memory-only store. */
   store?: 'memory' | 'disk';
+  /** The node's git checkout tracks the file: writing it dirties the checkout (a warning says so). */
+  tracked?: boolean;
 }
 
 export interface ErrorReport {
@@ -161,6 +193,8 @@ export class Runner {
       }
       const looked = `looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`;
       if (installs.length === 0 && sink.whenNotInstalled !== 'fail-when-set') return skip(`its node is not installed (${looked})`);
+      const absent = sink.nodes.length === 0 ? this.absentProgram(sink, options) : undefined;
+      if (absent !== undefined) return skip(absent);
 
       const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
       report.variables = resolved.report;
@@ -186,7 +220,7 @@ export class Runner {
       // the first one is written: a refusal leaves all of them as they were.
       const pending: Array<() => void> = [];
       for (const nodeDir of installs) {
-        const targets = this.targetsFor(sink, nodeDir, options.comfyuiDir, userDir, () => this.settleLinks(options, links));
+        const targets = this.targetsFor(sink, nodeDir, options.comfyuiDir, userDir, options.roots?.hfTokenName ?? 'token', () => this.settleLinks(options, links));
         for (const target of targets) {
           const spec = target.format ?? sink.format;
           const format = createFormat(spec);
@@ -194,16 +228,20 @@ export class Runner {
           const merges = mergesExisting(spec);
           const type = typeof spec === 'string' ? spec : (spec?.type ?? 'dotenv');
           const base = target.relativeTo ?? 'node';
+          if (sink.nodes.length === 0 && base === 'node') throw new SinkError('PLUGIN_ERROR', "it serves no custom node (its 'nodes' is empty), so its file cannot be relative to a node directory");
+          // Below the home or another outside root: its own base, the path checked against the root.
+          const outside = OUTSIDE_ROOTS.has(base) ? this.outsidePlacement(target, base as OutsideRoot, options) : undefined;
           // A user directory inside the tree is written from the tree's root, which makes `user/` when it
           // is missing; one outside (`--user-directory`, which must exist) is its own anchor.
           const userInside = isInside(options.comfyuiDir, userDir);
-          const root = base === 'comfyui' || (base === 'user' && userInside) ? options.comfyuiDir : base === 'user' ? userDir : nodeDir!;
-          const relative = base === 'user' && userInside ? path.join(path.relative(options.comfyuiDir, userDir), target.path) : target.path;
-          const anchor = isInside(options.comfyuiDir, root) ? options.comfyuiDir : root;
+          const root = outside ? outside.base : base === 'comfyui' || (base === 'user' && userInside) ? options.comfyuiDir : base === 'user' ? userDir : nodeDir!;
+          const relative = outside ? outside.path : base === 'user' && userInside ? path.join(path.relative(options.comfyuiDir, userDir), target.path) : target.path;
+          const anchor = outside || !isInside(options.comfyuiDir, root) ? root : options.comfyuiDir;
           const request = { root, comfyuiDir: anchor, path: relative, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
           // The target itself, not where our memory-store link leads.
           const linkPath = path.resolve(root, relative);
-          const file = path.relative(options.comfyuiDir, linkPath);
+          // Outside the tree a file is named by its absolute path.
+          const file = outside ? linkPath : path.relative(options.comfyuiDir, linkPath);
           refuseSourceFile(file);
           const entries = this.entriesFor(sink, target, resolved.entries, setKeys, file, report);
           if (entries.length === 0) continue;
@@ -219,7 +257,8 @@ export class Runner {
           const located = locateTarget(this.fs, request);
           let content: string;
           try {
-            content = format.render({ entries, header, existing: merges ? readTarget(this.fs, request) : undefined });
+            const existing = merges ? (readTarget(this.fs, request) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
+            content = format.render({ entries, header, existing });
           } catch (error) {
             if (error instanceof UnwritableValueError) {
               throw new SinkError('UNWRITABLE_VALUE', `cannot write ${variableLabel(sink, error.key)} to ${file}: ${error.reason}`, { variable: error.key, file });
@@ -240,7 +279,8 @@ export class Runner {
               deferLink: true,
               request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
             });
-            const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store };
+            const tracked = nodeDir !== undefined && this.warnIfTracked(sink, nodeDir, linkPath, file);
+            const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store, ...(tracked ? { tracked } : {}) };
             report.files.push(entry);
             if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
             // The report says it too; a log line is for what needs attention. A run that logs nothing also
@@ -262,6 +302,8 @@ export class Runner {
 
   /** Node directories that exist; a symlinked one is refused rather than followed out of the tree. */
   private installedNodeDirs(sink: SecretSink, comfyuiDir: string): string[] {
+    // A sink for a program that is not a custom node applies to the tree itself (contract `nodes`).
+    if (sink.nodes.length === 0) return [comfyuiDir];
     const dirs: string[] = [];
     for (const node of sink.nodes) {
       const dir = path.join(comfyuiDir, 'custom_nodes', node);
@@ -356,9 +398,65 @@ export class Runner {
    * `chooseTargets` with a context that reads only inside the ComfyUI tree, never through a link.
    * @param settle called before the sink's file() function looks at a file: a deferred link may lead there
    */
-  private targetsFor(sink: SecretSink, nodeDir: string | undefined, comfyuiDir: string, userDir: string, settle: () => void): TargetChoice[] {
-    const context: TargetContext = { ...this.treeContext(comfyuiDir, userDir, settle), nodeDir };
+  private targetsFor(sink: SecretSink, nodeDir: string | undefined, comfyuiDir: string, userDir: string, hfTokenName: string, settle: () => void): TargetChoice[] {
+    const context: TargetContext = { ...this.treeContext(comfyuiDir, userDir, settle), nodeDir, hfTokenName };
     return chooseTargets(sink, context, this.redactor);
+  }
+
+  /**
+   * A file in the node's git checkout (fal-API's and ComfyUI-Gemini's committed config files): writing
+   * it dirties the checkout, and ComfyUI-Manager's later `git pull` may then refuse to update the node.
+   * Said once per file; a node without `.git` costs one lstat.
+   */
+  private warnIfTracked(sink: SecretSink, nodeDir: string, linkPath: string, file: string): boolean {
+    const relative = path.relative(nodeDir, linkPath);
+    if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) return false;
+    if (!isTrackedByCheckout(this.fs, nodeDir, relative)) return false;
+    this.logger.warn(`${file} is tracked by the node's git checkout: writing it leaves local changes there, and a later git pull (a ComfyUI-Manager update) may refuse to update the node or conflict`, { sink: sink.name, file });
+    return true;
+  }
+
+  /**
+   * Why a sink with no nodes does not apply: its `present` path is missing, or lies below a root that
+   * is not known (no home). `undefined` when it applies. One lstat, before any variable is resolved.
+   */
+  private absentProgram(sink: SecretSink, options: RunOptions): string | undefined {
+    if (sink.present === undefined) return undefined;
+    const { path: relative, relativeTo } = sink.present;
+    const userDir = options.userDir ?? path.join(options.comfyuiDir, 'user');
+    const declared = relativeTo === 'comfyui' ? { dir: options.comfyuiDir } : relativeTo === 'user' ? { dir: userDir } : options.roots?.roots[relativeTo];
+    if (!declared) return `the ${relativeTo} directory is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`;
+    const where = path.resolve(declared.dir, relative);
+    return lstatQuietly(this.fs, where) === undefined ? `its program is not set up here (looked for ${where})` : undefined;
+  }
+
+  /** The seed's text (`TargetChoice.seed`), read inside the ComfyUI tree without following a link; `undefined` when there is none. */
+  private seedOf(target: TargetChoice, comfyuiDir: string): string | undefined {
+    if (target.seed === undefined) return undefined;
+    return readTarget(this.fs, { root: comfyuiDir, comfyuiDir, path: target.seed });
+  }
+
+  /**
+   * Where a target below an outside root is written from: the root's base (an existing real directory),
+   * and the path below it. The writer creates missing directories below its root only, and `~/.config`
+   * or `~/.cache/huggingface` may not exist yet, so its root is the base and leaving the declared root
+   * is refused here.
+   * @throws SinkError `ROOT_UNKNOWN`, `ROOT_MISSING`, `UNSAFE_PATH` or `NOT_A_FILE`
+   */
+  private outsidePlacement(target: TargetChoice, name: OutsideRoot, options: RunOptions): { base: string; path: string } {
+    const declared = options.roots?.roots[name];
+    if (!declared) {
+      throw new SinkError('ROOT_UNKNOWN', `it writes below the ${name} directory, which is not known${options.roots?.missing ? ` (${options.roots.missing})` : ''}`, { file: target.path });
+    }
+    const stat = lstatQuietly(this.fs, declared.base);
+    if (stat === undefined) throw new SinkError('ROOT_MISSING', `it writes below ${declared.source}, but ${declared.base} does not exist`, { file: declared.base });
+    if (stat.isSymbolicLink()) throw new SinkError('UNSAFE_PATH', `${declared.base} (${declared.source}) is a symbolic link; comfy-secrets does not write through links`, { file: declared.base });
+    if (!stat.isDirectory()) throw new SinkError('NOT_A_FILE', `${declared.base} (${declared.source}) is not a directory`, { file: declared.base });
+    const absolute = path.resolve(declared.dir, target.path);
+    if (path.isAbsolute(target.path) || !isInside(declared.dir, absolute)) {
+      throw new SinkError('UNSAFE_PATH', `refusing to write ${target.path}: the path must stay inside ${declared.dir} (${declared.source}); it leaves it`, { file: target.path });
+    }
+    return { base: declared.base, path: path.relative(declared.base, absolute) };
   }
 
   /** Fails the sink with `error`: in its report and, redacted, in the log. */

@@ -1,10 +1,9 @@
 import type { SecretSink, TargetChoice, TargetContext, TargetRule } from './contract';
 import { SinkError } from './errors';
-import { formatProblems } from './validate';
 import { pluginText, type Redactor } from './redact';
+import { formatProblems, TARGET_ROOTS } from './validate';
 
-const BASES = ['node', 'comfyui', 'user'] as const;
-const SHAPE = "its file() function must return { path, relativeTo?: 'node' | 'comfyui' | 'user', reason?, keys?, format?, defaults?, rules? } or a non-empty array of them";
+const SHAPE = `its file() function must return { path, relativeTo?: ${TARGET_ROOTS.map((root) => `'${root}'`).join(' | ')}, reason?, keys?, format?, defaults?, rules?, seed? } or a non-empty array of them`;
 
 /**
  * The files a sink writes for one node: its static `file` (`.env` in the node directory by default),
@@ -39,11 +38,12 @@ export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?
 }
 
 function checkChoice(sink: SecretSink, choice: unknown, context: TargetContext, redactor: Pick<Redactor, 'quotesPiece' | 'redact'> | undefined): TargetChoice {
-  const { path: target, relativeTo = sink.relativeTo ?? 'node', reason, keys, format, defaults, rules } = (choice ?? {}) as Partial<TargetChoice>;
+  const { path: target, relativeTo = sink.relativeTo ?? 'node', reason, keys, format, defaults, rules, seed } = (choice ?? {}) as Partial<TargetChoice>;
   const ok =
     typeof target === 'string' &&
     target !== '' &&
-    (BASES as readonly string[]).includes(relativeTo) &&
+    TARGET_ROOTS.includes(relativeTo) &&
+    (seed === undefined || (typeof seed === 'string' && seed !== '')) &&
     (keys === undefined || (Array.isArray(keys) && keys.every((key) => typeof key === 'string' && Object.hasOwn(sink.variables, key)))) &&
     (format === undefined || formatProblems(format).length === 0) &&
     (defaults === undefined || (typeof defaults === 'object' && defaults !== null && Object.entries(defaults).every(([key, value]) => typeof value === 'string' && Object.hasOwn(sink.variables, key)))) &&
@@ -53,7 +53,7 @@ function checkChoice(sink: SecretSink, choice: unknown, context: TargetContext, 
     throw new SinkError('PLUGIN_ERROR', "its node is installed outside custom_nodes, so its file() function must choose a path relative to 'comfyui' or 'user'");
   }
   // The reason is printed by `plan` and `run`: a function that read a file may have put part of it there.
-  return { path: target, relativeTo, reason: typeof reason === 'string' ? pluginText(reason, redactor, '(withheld: it quotes part of a secret)') : undefined, keys, format, defaults, rules };
+  return { path: target, relativeTo, reason: typeof reason === 'string' ? pluginText(reason, redactor, '(withheld: it quotes part of a secret)') : undefined, keys, format, defaults, rules, ...(seed === undefined ? {} : { seed }) };
 }
 
 function isRule(rule: unknown): rule is TargetRule {

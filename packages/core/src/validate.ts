@@ -5,6 +5,8 @@ import { isHeaderLine } from './formats/text';
 import { TIERS } from './order';
 
 const tiers: readonly string[] = TIERS;
+/** Every `relativeTo` a sink may name (contract `TargetRoot`). */
+export const TARGET_ROOTS: readonly string[] = ['node', 'comfyui', 'user', 'home', 'xdg-config', 'hf-home', 'hf-token'];
 const readers: readonly string[] = DOTENV_READERS;
 
 /**
@@ -21,9 +23,15 @@ export function sinkProblems(candidate: unknown): string[] {
   const expect = (ok: boolean, problem: string) => ok || problems.push(problem);
 
   expect(typeof sink.name === 'string' && /^[A-Za-z0-9@][\w@./:-]*$/.test(sink.name), `'name' must be a non-empty name of letters, digits and - _ . / : @ (got ${describe(sink.name)})`);
-  expect(isStringArray(sink.nodes) && sink.nodes.length > 0 && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
+  expect(isStringArray(sink.nodes) && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
+  // A node-relative file needs a node; an empty list is for programs that are not custom nodes.
+  if (isStringArray(sink.nodes) && sink.nodes.length === 0 && (sink.relativeTo === undefined || sink.relativeTo === 'node')) {
+    problems.push(`'nodes' is empty, so the sink serves no custom node: give 'relativeTo' another root (comfyui, home, xdg-config, hf-home or hf-token)`);
+  }
   expect(sink.file === undefined || typeof sink.file === 'string' || typeof sink.file === 'function', `'file' must be a path or a function`);
-  expect(sink.relativeTo === undefined || sink.relativeTo === 'node' || sink.relativeTo === 'comfyui', `'relativeTo' must be 'node' or 'comfyui'`);
+  const present = sink.present as { path?: unknown; relativeTo?: unknown } | undefined;
+  expect(present === undefined || (typeof present === 'object' && present !== null && typeof present.path === 'string' && present.path !== '' && present.relativeTo !== 'node' && TARGET_ROOTS.includes(present.relativeTo as string)), `'present' must be { path, relativeTo } with a root other than node`);
+  expect(sink.relativeTo === undefined || TARGET_ROOTS.includes(sink.relativeTo as string), `'relativeTo' must be one of ${TARGET_ROOTS.join(', ')}`);
   expect(sink.installedElsewhere === undefined || typeof sink.installedElsewhere === 'function', `'installedElsewhere' must be a function`);
   expect(sink.whenNotInstalled === undefined || sink.whenNotInstalled === 'skip' || sink.whenNotInstalled === 'fail-when-set', `'whenNotInstalled' must be 'skip' or 'fail-when-set'`);
   if (sink.header !== undefined && !isStringArray(sink.header)) problems.push(`'header' must be an array of strings`);
@@ -78,8 +86,8 @@ function variableProblems(key: string, spec: unknown, problems: string[]): void 
 
 /** The problems of a `format` spec: the rules its format relies on, checked before anything is rendered. */
 export function formatProblems(format: unknown): string[] {
-  if (format === undefined || format === 'dotenv' || format === 'ini' || format === 'json') return [];
-  if (typeof format !== 'object' || format === null) return [`'format' must be 'dotenv', 'ini', 'json' or an object with a 'type'`];
+  if (format === undefined || format === 'dotenv' || format === 'ini' || format === 'json' || format === 'yaml' || format === 'text') return [];
+  if (typeof format !== 'object' || format === null) return [`'format' must be 'dotenv', 'ini', 'json', 'yaml', 'text' or an object with a 'type'`];
   const spec = format as Record<string, unknown>;
   if (spec.type === 'dotenv') {
     return spec.readers === undefined || (isStringArray(spec.readers) && spec.readers.length > 0 && spec.readers.every((r) => readers.includes(r)))
@@ -87,13 +95,43 @@ export function formatProblems(format: unknown): string[] {
       : [`'format.readers' must list readers among ${readers.join(', ')}`];
   }
   if (spec.type === 'ini') {
-    if (spec.strict !== undefined && typeof spec.strict !== 'boolean') return [`'format.strict' must be a boolean`];
-    if (spec.section === undefined) return [];
-    if (typeof spec.section !== 'string') return [`'format.section' must be a string`];
-    return isSectionName(spec.section) ? [] : [`'format.section' must be a section name of one line (not empty, no line break)`];
+    const problems: string[] = [];
+    if (spec.strict !== undefined && typeof spec.strict !== 'boolean') problems.push(`'format.strict' must be a boolean`);
+    if (spec.interpolation !== undefined && spec.interpolation !== 'basic' && spec.interpolation !== 'none') problems.push(`'format.interpolation' must be 'basic' or 'none'`);
+    if (spec.section === undefined) return problems;
+    if (typeof spec.section !== 'string') return [...problems, `'format.section' must be a string`];
+    return isSectionName(spec.section) ? problems : [...problems, `'format.section' must be a section name of one line (not empty, no line break)`];
   }
-  if (spec.type === 'json') return spec.merge === undefined || typeof spec.merge === 'boolean' ? [] : [`'format.merge' must be a boolean`];
-  return [`'format.type' must be 'dotenv', 'ini' or 'json'`];
+  if (spec.type === 'json') {
+    const problems: string[] = [];
+    if (spec.merge !== undefined && typeof spec.merge !== 'boolean') problems.push(`'format.merge' must be a boolean`);
+    if (spec.ascii !== undefined && typeof spec.ascii !== 'boolean') problems.push(`'format.ascii' must be a boolean`);
+    if (spec.paths !== undefined && !isPaths(spec.paths, (part) => typeof part === 'string')) problems.push(`'format.paths' must map keys to non-empty arrays of member names`);
+    return problems;
+  }
+  if (spec.type === 'yaml') {
+    const problems: string[] = [];
+    if (spec.paths !== undefined && !isPaths(spec.paths, (part) => typeof part === 'string' || (Number.isSafeInteger(part) && (part as number) >= 0))) {
+      problems.push(`'format.paths' must map keys to non-empty arrays of mapping keys and sequence indexes`);
+    }
+    if (spec.initial !== undefined && (typeof spec.initial !== 'object' || spec.initial === null || Array.isArray(spec.initial))) problems.push(`'format.initial' must be an object`);
+    return problems;
+  }
+  if (spec.type === 'text') return [];
+  if (spec.type === 'lines') {
+    const reader = spec.reader as Record<string, unknown> | undefined;
+    if (typeof reader !== 'object' || reader === null) return [`'format.reader' must describe the reader: { strip?: boolean, removes?: string }`];
+    const problems: string[] = [];
+    if (reader.strip !== undefined && typeof reader.strip !== 'boolean') problems.push(`'format.reader.strip' must be a boolean`);
+    if (reader.removes !== undefined && typeof reader.removes !== 'string') problems.push(`'format.reader.removes' must be a string of characters`);
+    return problems;
+  }
+  return [`'format.type' must be 'dotenv', 'ini', 'json', 'yaml', 'text' or 'lines'`];
+}
+
+function isPaths(value: unknown, isPart: (part: unknown) => boolean): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.values(value).every((path) => Array.isArray(path) && path.length > 0 && path.every(isPart));
 }
 
 function isCondition(value: unknown): value is { when: Record<string, string | string[]> } {

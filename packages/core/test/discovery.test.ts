@@ -117,7 +117,7 @@ describe('discoverSinks problems', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'PLUGIN_INVALID' });
     expect(error.message).toBe(
-      "Plugin sink-broken is not a valid sink: 'nodes' must list custom node directory names (no path separators); 'variables' must be an object of output keys",
+      "Plugin sink-broken is not a valid sink: 'nodes' is empty, so the sink serves no custom node: give 'relativeTo' another root (comfyui, home, xdg-config, hf-home or hf-token); 'variables' must be an object of output keys",
     );
   });
 

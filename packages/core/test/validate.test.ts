@@ -46,19 +46,25 @@ describe('sinkProblems', () => {
     expect(problemsWith({ name: 7 })).toEqual([expect.stringMatching(/^'name' must be a non-empty name of .* \(got number\)$/)]);
   });
 
-  it.each([[[]], [['ok', '']], [['a/b']], [['..']], [['a\\b']], ['emprops'], [[1]]])('refuses nodes %p', (nodes) => {
+  it.each([[['ok', '']], [['a/b']], [['..']], [['a\\b']], ['emprops'], [[1]]])('refuses nodes %p', (nodes) => {
     expect(problemsWith({ nodes })).toEqual(["'nodes' must list custom node directory names (no path separators)"]);
+  });
+
+  it('takes no nodes only with a file outside the node directory', () => {
+    expect(problemsWith({ nodes: [] })).toEqual([expect.stringContaining("'nodes' is empty")]);
+    expect(problemsWith({ nodes: [], relativeTo: 'home', present: { path: '.config/x', relativeTo: 'home' } })).toEqual([]);
+    expect(problemsWith({ nodes: [], relativeTo: 'home', present: { path: 'x', relativeTo: 'node' } })).toEqual(["'present' must be { path, relativeTo } with a root other than node"]);
   });
 
   it.each([
     ['file', 42, "'file' must be a path or a function"],
-    ['relativeTo', 'root', "'relativeTo' must be 'node' or 'comfyui'"],
+    ['relativeTo', 'root', "'relativeTo' must be one of node, comfyui, user, home, xdg-config, hf-home, hf-token"],
     ['header', 'one line', "'header' must be an array of strings"],
     ['header', [1], "'header' must be an array of strings"],
     ['order', 'first', "'order' must be one of pre, normal, post"],
     ['dependencies', 'other', "'dependencies' must be an array of sink names"],
-    ['format', 'yaml', "'format' must be 'dotenv', 'ini', 'json' or an object with a 'type'"],
-    ['format', { type: 'toml' }, "'format.type' must be 'dotenv', 'ini' or 'json'"],
+    ['format', 'toml', "'format' must be 'dotenv', 'ini', 'json', 'yaml', 'text' or an object with a 'type'"],
+    ['format', { type: 'toml' }, "'format.type' must be 'dotenv', 'ini', 'json', 'yaml', 'text' or 'lines'"],
     ['format', { type: 'dotenv', readers: [] }, "'format.readers' must list readers among python-dotenv, node-dotenv, bash, docker"],
     ['format', { type: 'dotenv', readers: ['ruby-dotenv'] }, "'format.readers' must list readers among python-dotenv, node-dotenv, bash, docker"],
     ['format', { type: 'ini', section: 1 }, "'format.section' must be a string"],
@@ -110,7 +116,7 @@ describe('sinkProblems', () => {
   it('reports every problem at once', () => {
     expect(sinkProblems({ name: '', nodes: [], order: 'first', variables: { A: { decode: 'hex' }, B: null } })).toEqual([
       expect.stringMatching(/^'name' must be a non-empty name of .* \(got a string\)$/),
-      "'nodes' must list custom node directory names (no path separators)",
+      "'nodes' is empty, so the sink serves no custom node: give 'relativeTo' another root (comfyui, home, xdg-config, hf-home or hf-token)",
       "'order' must be one of pre, normal, post",
       "variable A: 'decode' can only be 'base64'",
       'variable B must be an object (use {} for the defaults)',

@@ -5,6 +5,7 @@ import {
   checkSinks,
   createContainer,
   createFormat,
+  declaredRoots,
   Redactor,
   realFileSystem,
   Runner,
@@ -36,6 +37,13 @@ export interface RunSinkOptions {
   dryRun?: boolean;
   /** Pins the `Generated at` header line. @default now */
   now?: Date;
+  /**
+   * Files for a temporary home directory (the home of the user ComfyUI runs as), relative to it:
+   * `{ '.config/comfy-cli/config.ini': '[DEFAULT]\n' }`. The home always exists; `$HOME` is set to it
+   * unless `env` sets it, and `$XDG_CONFIG_HOME`, `$HF_HOME`… in `env` are honoured as by the CLI.
+   * Files below the home are keyed `~/<path>` in the result.
+   */
+  homeFiles?: Record<string, string>;
 }
 
 /** A file the sink wrote (or left unchanged), read back before the tree was removed. */
@@ -74,12 +82,19 @@ export interface SinkRun {
 export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun {
   const [loaded] = checkSinks([sink], `runSink(${typeof sink?.name === 'string' ? sink.name : 'sink'})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-sink-'));
+  const homeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-home-'));
   try {
     // One level down, so that a user directory or file given as `../…` stays in the temp directory.
     const comfyuiDir = path.join(fs.realpathSync(dir), 'ComfyUI');
     fs.mkdirSync(comfyuiDir);
     const userDir = path.resolve(comfyuiDir, options.userDir ?? 'user');
     if (!userDir.startsWith(fs.realpathSync(dir) + path.sep)) throw new Error('runSink: userDir must stay inside the temporary directory');
+    const home = fs.realpathSync(homeDir);
+    for (const [relative, content] of Object.entries(options.homeFiles ?? {})) {
+      const file = path.join(home, relative);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, content);
+    }
     for (const node of options.nodes ?? sink.nodes.slice(0, 1)) fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes', node), { recursive: true });
     for (const [relative, content] of Object.entries(options.files ?? {})) {
       const file = path.join(comfyuiDir, relative);
@@ -102,7 +117,8 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
       redactor,
       clock: options.now ? () => options.now! : undefined,
     });
-    const report = container.resolve(Runner).run({ comfyuiDir, userDir: options.userDir === undefined ? undefined : userDir, strict: options.strict, dryRun: options.dryRun });
+    const roots = declaredRoots({ HOME: home, ...options.env }, realFileSystem, undefined);
+    const report = container.resolve(Runner).run({ comfyuiDir, userDir: options.userDir === undefined ? undefined : userDir, strict: options.strict, dryRun: options.dryRun, roots });
     const result = report.sinks[0]!;
 
     // Values as a lenient reader reads them: a file a strict=False reader accepts is read too (the real readers are in the tests).
@@ -110,15 +126,18 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
     const format = createFormat(typeof spec === 'object' && spec.type === 'ini' ? { ...spec, strict: false } : spec);
     const files: Record<string, WrittenFile> = {};
     const given = Object.keys(options.files ?? {}).filter((relative) => !relative.endsWith('/'));
-    for (const relative of [...result.files.map((file) => file.path), ...given]) {
-      const file = path.join(comfyuiDir, relative);
+    const homeGiven = Object.keys(options.homeFiles ?? {}).map((relative) => path.join(home, relative));
+    for (const relative of [...result.files.map((file) => file.path), ...given, ...homeGiven]) {
+      const file = path.resolve(comfyuiDir, relative);
       if (!fs.existsSync(file)) continue;
       const text = fs.readFileSync(file, 'utf8');
-      files[relative.split(path.sep).join('/')] = { text, mode: fs.statSync(file).mode & 0o777, values: parseOrNothing(format, text) };
+      const key = file.startsWith(`${home}${path.sep}`) ? `~/${path.relative(home, file)}` : path.isAbsolute(relative) ? file : relative;
+      files[key.split(path.sep).join('/')] = { text, mode: fs.statSync(file).mode & 0o777, values: parseOrNothing(format, text) };
     }
     return { result, files, logs };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(homeDir, { recursive: true, force: true });
   }
 }
 

@@ -2,7 +2,7 @@ import { orderLoaded, type LoadedSink } from '@comfy-secrets/core';
 import { print } from '../output';
 import type { CommandSpec } from '../args';
 import { discoveryOptions, loadSinksAndDeclarations, type RunFlags } from '../options';
-import { formatSinkList } from '../report';
+import { formatSinkList, variableMap } from '../report';
 
 export const listCommand: CommandSpec<RunFlags> = {
   name: 'list',
@@ -13,7 +13,7 @@ export const listCommand: CommandSpec<RunFlags> = {
     const ordered = orderLoaded(sinks);
     // A declaration a code sink shadows is said, so nobody wonders why their config_nodes.json entry did nothing.
     const shadowedText = shadowed.map((entry) => `shadowed: ${entry.name} (config_nodes.json) — custom_nodes/${entry.node} is served by the code sink ${entry.by}\n`).join('');
-    print(context, flags.json, { command: 'list', sinks: ordered.map(describeSink), shadowed }, () => formatSinkList(ordered) + shadowedText);
+    print(context, flags.json, { command: 'list', sinks: ordered.map(describeSink), variables: variableMap(ordered), shadowed }, () => formatSinkList(ordered) + shadowedText);
     return 0;
   },
 };

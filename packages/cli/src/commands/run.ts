@@ -1,4 +1,4 @@
-import type { Lifecycle, RunReport } from '@comfy-secrets/core';
+import { declaredRoots, type Lifecycle, type RunReport } from '@comfy-secrets/core';
 import type { CliContext } from '../context';
 import { print } from '../output';
 import { openLifecycle } from '../lifecycle';
@@ -16,7 +16,7 @@ export function runSinks(mode: Mode, flags: RunFlags, context: CliContext): { re
   const lifecycle = openLifecycle(flags, context, logger, dryRun);
   let report: RunReport;
   try {
-    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), userDir, dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, lifecycle });
+    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), userDir, dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, lifecycle, roots: declaredRoots(context.env, context.fs, flags.owner) });
   } finally {
     // Saved even when a sink failed: the others' files were written and must be cleanable.
     lifecycle.state?.commit();

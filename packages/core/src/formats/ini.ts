@@ -131,7 +131,7 @@ function interpolate(value: string, options: ReadonlyMap<string, string>, depth 
 }
 
 /** What `ConfigParser()[section]` yields: the section's options over `[DEFAULT]`'s, keys as spelled in the file. */
-function readSection(blocks: readonly Block[], section: string): Record<string, string> {
+function readSection(blocks: readonly Block[], section: string, interpolation: IniInterpolation = 'basic'): Record<string, string> {
   if (section !== DEFAULT_SECTION && !blocks.some((block) => block.name === section)) return {};
   const spelled = new Map<string, { key: string; raw: string }>();
   for (const name of [DEFAULT_SECTION, section]) {
@@ -145,7 +145,7 @@ function readSection(blocks: readonly Block[], section: string): Record<string, 
   const result: Record<string, string> = {};
   for (const { key, raw: value } of spelled.values()) {
     try {
-      Object.defineProperty(result, key, { value: interpolate(value, raw), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(result, key, { value: interpolation === 'basic' ? interpolate(value, raw) : value, enumerable: true, writable: true, configurable: true });
     } catch {
       // configparser raises when this option is read; leaving it out makes a check against it fail.
     }
@@ -198,16 +198,20 @@ function checkEntry(key: string, value: string): void {
   if (hasLoneSurrogate(value)) throw new UnwritableValueError(key, 'is not valid Unicode text (it holds a lone surrogate), so it has no UTF-8 spelling');
 }
 
-const optionText = (key: string, value: string): string => {
-  const escaped = value.replace(/%/g, '%%');
+/** How the reader's configparser treats `%`: BasicInterpolation (`ConfigParser()`'s default), or none (`RawConfigParser`, `interpolation=None`). */
+export type IniInterpolation = 'basic' | 'none';
+
+const optionText = (key: string, value: string, interpolation: IniInterpolation = 'basic'): string => {
+  const escaped = interpolation === 'basic' ? value.replace(/%/g, '%%') : value;
   return escaped === '' ? `${key} =` : `${key} = ${escaped}`;
 };
 
-function mergeInto(existing: string, section: string, entries: RenderRequest['entries'], strict: boolean): string {
+function mergeInto(existing: string, section: string, entries: RenderRequest['entries'], strict: boolean, interpolation: IniInterpolation = 'basic'): string {
   let document;
   try {
     document = readIni(existing, strict);
-    const problem = interpolationProblem(document.blocks, section);
+    // A reader without interpolation reads any % as it is.
+    const problem = interpolation === 'basic' ? interpolationProblem(document.blocks, section) : undefined;
     if (problem) throw problem;
   } catch (error) {
     if (!(error instanceof IniSyntaxError)) throw error;
@@ -224,11 +228,11 @@ function mergeInto(existing: string, section: string, entries: RenderRequest['en
     // Every occurrence a non-strict reader accepted: its last one is what it reads, and none may keep an old value.
     const options = mine.flatMap((block) => block.options).filter((o) => o.key.toLowerCase() === key.toLowerCase());
     if (options.length === 0) {
-      appended.push(optionText(key, value));
+      appended.push(optionText(key, value, interpolation));
       continue;
     }
     for (const option of options) {
-      out[option.line] = indentOf(option.line) + optionText(key, value) + (lines[option.line]?.eol || eol);
+      out[option.line] = indentOf(option.line) + optionText(key, value, interpolation) + (lines[option.line]?.eol || eol);
       for (const index of option.continuations) out[index] = '';
     }
   }
@@ -262,6 +266,8 @@ export function isSectionName(section: string): boolean {
 export interface IniFormatOptions {
   /** `ConfigParser()` (true) or `ConfigParser(strict=False)`: whether a repeated section or option fails the read. @default true */
   strict?: boolean;
+  /** `'none'` for a reader without interpolation: `%` is then written as it is. @default 'basic' */
+  interpolation?: IniInterpolation;
 }
 
 /**
@@ -270,9 +276,10 @@ export interface IniFormatOptions {
  */
 export function createIniFormat(section = 'default', options: IniFormatOptions = {}): Format {
   const strict = options.strict ?? true;
+  const interpolation = options.interpolation ?? 'basic';
   const parse = (text: string): Record<string, string> => {
     try {
-      return readSection(readIni(text, strict).blocks, section);
+      return readSection(readIni(text, strict).blocks, section, interpolation);
     } catch (error) {
       if (!(error instanceof IniSyntaxError)) throw error;
       throw new SinkError('UNREADABLE_INI', `configparser cannot read the file (${error.message})`);
@@ -280,7 +287,7 @@ export function createIniFormat(section = 'default', options: IniFormatOptions =
   };
 
   return {
-    label: `ini [${section}]${strict ? '' : ' strict=False'}`,
+    label: `ini [${section}]${strict ? '' : ' strict=False'}${interpolation === 'basic' ? '' : ' (no interpolation)'}`,
     parse,
     render(request) {
       assertHeaderLines(request.header);
@@ -292,8 +299,8 @@ export function createIniFormat(section = 'default', options: IniFormatOptions =
       }
       const text =
         request.existing === undefined
-          ? `${commentLines(request.header)}${request.header.length ? '\n' : ''}[${section}]\n${request.entries.map(([key, value]) => `${optionText(key, value)}\n`).join('')}`
-          : mergeInto(request.existing, section, request.entries, strict);
+          ? `${commentLines(request.header)}${request.header.length ? '\n' : ''}[${section}]\n${request.entries.map(([key, value]) => `${optionText(key, value, interpolation)}\n`).join('')}`
+          : mergeInto(request.existing, section, request.entries, strict, interpolation);
       const read = parse(text);
       for (const [key, value] of request.entries) {
         if (read[key] !== value) throw new UnwritableValueError(key, 'configparser would not read the rendered file back exactly (a bug in comfy-secrets\'s ini writer)');

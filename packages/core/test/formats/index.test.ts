@@ -18,7 +18,9 @@ test.each([
   [{ type: 'dotenv', readers: ['zsh'] }],
   [{ type: 'ini', section: '' }],
   [{ type: 'ini', section: 'a\nb' }],
-  [{ type: 'yaml' }],
+  [{ type: 'toml' }],
+  [{ type: 'lines' }],
+  [{ type: 'json', paths: { A: [] } }],
 ])('createFormat(%j), a spec discovery would refuse, is a configuration error', (spec) => {
   expect(() => createFormat(spec as never)).toThrow(ConfigError);
 });
