@@ -136,6 +136,7 @@ export function setUpRun(flags: RunFlags, context: CliContext): { runner: Runner
   const logger = makeLogger(flags, context, redactor);
   const container = createContainer({
     env: context.env,
+    invalidUtf8: context.invalidUtf8Env,
     cwd: context.cwd,
     envFiles: flags.envFile,
     override: flags.override,

@@ -17,6 +17,7 @@ export type FileSystem = Pick<
   | 'mkdirSync'
   | 'openSync'
   | 'readFileSync'
+  | 'readSync'
   | 'readdirSync'
   | 'readlinkSync'
   | 'realpathSync'

@@ -28,6 +28,11 @@ export interface RunOptions {
   skip?: readonly string[];
   /** Owner of written files, e.g. the user ComfyUI runs as. */
   owner?: { uid: number; gid: number };
+  /**
+   * Without `owner`: give each file the owner of the node directory it is written for (the CLI sets
+   * this when it runs as root, so a ComfyUI running as another user can read its files).
+   */
+  ownerFromNodeDir?: boolean;
   /** @default 0o600 */
   mode?: number;
   /** State to record writes in (for `clean`) and the memory store; absent: plain disk writes, nothing recorded. */
@@ -73,12 +78,28 @@ type DeferredLinks = Map<string, { report: SinkReport; file: FileReport }>;
 /** The files this run has written or planned, by target: which sink, and how it treats what is there. */
 type ClaimedTargets = Map<string, { sink: string; label: string; merges: boolean; type: string }>;
 
+/**
+ * A key of a dotenv file this run wrote (or left unchanged) whose value in the platform environment
+ * differs: python-dotenv's `load_dotenv` (override=False) keeps the environment's, so a process
+ * started with that environment would not see the file's value. Names only, never a value.
+ */
+export interface EnvMismatch {
+  key: string;
+  sink: string;
+  /** Relative to the ComfyUI root. */
+  file: string;
+  /** `differs`: the environment holds another value; `empty`: it is set empty and the file leaves the key out. */
+  kind: 'differs' | 'empty';
+}
+
 export interface RunReport {
   comfyuiDir: string;
   dryRun: boolean;
   exitCode: number;
   sinks: SinkReport[];
   counts: Record<SinkStatus, number>;
+  /** See {@link EnvMismatch}; `exec` removes these keys from the command's environment. */
+  envMismatches: EnvMismatch[];
 }
 
 /**
@@ -106,23 +127,60 @@ export class Runner {
     if (this.fs.statSync(options.comfyuiDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
       throw new ConfigError('COMFYUI_DIR_MISSING', `the ComfyUI directory ${options.comfyuiDir} does not exist (set --comfyui-dir, $COMFYUI_PATH or $WORKSPACE_PATH)`, { file: options.comfyuiDir });
     }
-    const sinks = this.ordered();
-    for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
-      if (!sinks.some((loaded) => loaded.sink.name === name)) this.logger.warn(`--only/--skip names '${name}', which is not an installed sink`);
+    // One level too deep (ComfyUI/custom_nodes) or too high would skip every sink and exit 0 as well.
+    if (this.fs.statSync(path.join(options.comfyuiDir, 'custom_nodes'), { throwIfNoEntry: false })?.isDirectory() !== true) {
+      throw new ConfigError('NO_CUSTOM_NODES', `${options.comfyuiDir} has no custom_nodes directory; is it the ComfyUI root? (set --comfyui-dir, $COMFYUI_PATH or $WORKSPACE_PATH)`, { file: options.comfyuiDir });
     }
+    const sinks = this.ordered();
+    const installed = sinks.map((loaded) => loaded.sink.name);
+    // A mistyped --only would run nothing and start the container without its secrets.
+    const unknown = (options.only ?? []).filter((name) => !installed.includes(name));
+    if (unknown.length > 0) {
+      throw new ConfigError('UNKNOWN_SINK', `--only names ${unknown.map((name) => `'${name}'`).join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not an installed sink (installed: ${installed.join(', ') || 'none'})`);
+    }
+    for (const name of options.skip ?? []) {
+      if (!installed.includes(name)) this.logger.warn(`--skip names '${name}', which is not an installed sink`);
+    }
+    const envMismatches: EnvMismatch[] = [];
     const sweep = createTempSweep();
     const links: DeferredLinks = new Map();
     const claimed: ClaimedTargets = new Map();
-    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep, links, claimed));
+    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep, links, claimed, envMismatches));
     this.settleLinks(options, links);
+    this.warnIfNothingApplied(sinks, reports, options.comfyuiDir);
     const counts: Record<SinkStatus, number> = { written: 0, unchanged: 0, 'would-write': 0, skipped: 0, failed: 0 };
     for (const report of reports) counts[report.status] += 1;
     const internal = reports.some((report) => report.errors.some((error) => error.code === 'INTERNAL_ERROR'));
     const exitCode = internal ? ExitCode.internal : counts.failed > 0 ? ExitCode.sinkFailed : ExitCode.ok;
-    return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts };
+    const failed = new Set(reports.filter((report) => report.status === 'failed').map((report) => report.name));
+    return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts, envMismatches: envMismatches.filter((entry) => !failed.has(entry.sink)) };
   }
 
-  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks, claimed: ClaimedTargets): SinkReport {
+  /**
+   * Every sink skipped because its node is not installed, while variables they would write are set:
+   * most likely the wrong ComfyUI tree, and the container would start without its secrets.
+   */
+  private warnIfNothingApplied(sinks: readonly LoadedSink[], reports: readonly SinkReport[], comfyuiDir: string): void {
+    if (reports.length === 0 || reports.some((report) => report.status !== 'skipped' || !report.reason?.startsWith('its node is not installed'))) return;
+    for (const { sink } of sinks) {
+      const set = Object.entries(sink.variables).flatMap(([key, spec]) => (spec.template !== undefined ? [] : spec.from ?? [key])).filter((name) => this.sources.isSet(name));
+      if (set.length === 0) continue;
+      this.logger.warn(`no sink applies to ${comfyuiDir}, but ${set.slice(0, 3).join(', ')}${set.length > 3 ? ', …' : ''} (read by ${sink.name}) ${set.length === 1 ? 'is' : 'are'} set: ${sink.name} looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`, { sink: sink.name });
+    }
+  }
+
+  /** The keys of a dotenv file whose value in the platform environment is not the file's (see {@link EnvMismatch}). */
+  private collectMismatches(sink: SecretSink, entries: ReadonlyArray<[string, string]>, file: string, into: EnvMismatch[]): void {
+    const written = new Map(entries);
+    for (const key of Object.keys(sink.variables)) {
+      const inEnvironment = this.sources.environmentValue(key);
+      if (inEnvironment === undefined) continue;
+      const value = written.get(key);
+      if (value === undefined ? inEnvironment === '' : inEnvironment !== value) into.push({ key, sink: sink.name, file, kind: value === undefined ? 'empty' : 'differs' });
+    }
+  }
+
+  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks, claimed: ClaimedTargets, envMismatches: EnvMismatch[]): SinkReport {
     const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
     const skip = (reason: string) => {
       this.logger.debug(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
@@ -156,6 +214,7 @@ export class Runner {
       const mode = options.mode ?? 0o600;
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
       for (const nodeDir of nodeDirs) {
+        const owner = options.owner ?? (options.ownerFromNodeDir ? this.ownerOf(nodeDir) : undefined);
         const target = this.targetFor(sink, nodeDir, options.comfyuiDir, () => this.settleLinks(options, links));
         const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
         const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
@@ -191,9 +250,10 @@ export class Runner {
           strict: options.strict,
           located,
           deferLink: true,
-          request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
+          request: { ...request, content, mode, owner, dryRun: options.dryRun, sweep },
         });
         claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
+        if (type === 'dotenv') this.collectMismatches(sink, resolved.entries, file, envMismatches);
         const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store };
         report.files.push(entry);
         if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
@@ -209,6 +269,12 @@ export class Runner {
       this.fail(report, caught);
     }
     return report;
+  }
+
+  /** The owner of a node directory: whoever installed the node is whom ComfyUI runs as, most often. */
+  private ownerOf(nodeDir: string): { uid: number; gid: number } {
+    const stat = this.fs.statSync(nodeDir);
+    return { uid: stat.uid, gid: stat.gid };
   }
 
   /** Node directories that exist; a symlinked one is refused rather than followed out of the tree. */

@@ -108,9 +108,9 @@ describe('NAME_FILE', () => {
     expect(error.message).toBe('cannot read the file named by HF_TOKEN_FILE (ENOENT)');
   });
 
-  it('fails with SOURCE_UNREADABLE when NAME_FILE names a directory', () => {
+  it('fails with SOURCE_NOT_A_FILE when NAME_FILE names a directory', () => {
     const cwd = testdir({ 'dir/': '' });
-    expect(thrown(() => sources({ HF_TOKEN_FILE: 'dir' }, { cwd }).lookup('HF_TOKEN')).message).toBe('cannot read the file named by HF_TOKEN_FILE (EISDIR)');
+    expect(thrown(() => sources({ HF_TOKEN_FILE: 'dir' }, { cwd }).lookup('HF_TOKEN'))).toMatchObject({ code: 'SOURCE_NOT_A_FILE', message: 'the file named by HF_TOKEN_FILE is not a regular file (a directory)' });
   });
 
   it('fails with CONFLICTING_SOURCES when NAME and NAME_FILE disagree', () => {

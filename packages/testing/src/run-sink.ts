@@ -74,6 +74,8 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-sink-'));
   try {
     const comfyuiDir = fs.realpathSync(dir);
+    // A ComfyUI root always has custom_nodes/, even when no node of the sink is installed.
+    fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes'));
     for (const node of options.nodes ?? sink.nodes.slice(0, 1)) fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes', node), { recursive: true });
     for (const [relative, content] of Object.entries(options.files ?? {})) {
       const file = path.join(comfyuiDir, relative);
