@@ -55,7 +55,14 @@ export const discoveryOptions: readonly OptionSpec[] = [
 /** Options shared by `run`, `plan`, `check` and `exec`. */
 export const runOptions: readonly OptionSpec[] = [
   { name: 'comfyui-dir', value: '<dir>', description: 'ComfyUI root (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)' },
-  { name: 'env-file', short: 'f', value: '<file>', repeatable: true, description: 'read variables from a dotenv file too (repeatable; later files win)' },
+  {
+    name: 'env-file',
+    short: 'f',
+    value: '<file>',
+    repeatable: true,
+    description:
+      'read variables from a dotenv file too (repeatable; later files win). Write it -f FILE: Node itself looks for --env-file FILE anywhere on its command line and exits 9 before comfy-secrets starts when FILE is missing',
+  },
   { name: 'override', description: 'let --env-file values win over the real environment' },
   { name: 'secrets-dir', value: '<dir>', description: 'read a variable from the file of its name in this directory (e.g. /run/secrets)' },
   { name: 'only', value: '<names>', parse: names, description: 'run only these sinks (comma-separated)' },

@@ -19,4 +19,4 @@ export { cleanRecorded, type CleanAction, type CleanEntry, type CleanOptions, ty
 export { writeTarget, type Lifecycle } from './lifecycle';
 export { ensurePrivateDirectory, RunState, sha256, STATE_FILE, type PreviousFile, type StateRecord } from './state';
 export { MEMORY_FS_TYPES, MEMORY_ROOTS, MemoryStore, memoryFsType, Store, type Placement, type StoreMode, type StoreOptions } from './store';
-export { auditDockerfile, auditRootfs, base64Forms, declaredNames, parseDockerfile, RUNTIME_ADVICE, SECRET_NAME_PATTERN, type AuditFinding, type FindingKind, type RootfsAuditOptions, type RootfsAuditResult } from './audit';
+export { auditDockerfile, auditRootfs, base64Forms, declaredNames, sourceNames, parseDockerfile, RUNTIME_ADVICE, SECRET_NAME_PATTERN, type AuditFinding, type FindingKind, type RootfsAuditOptions, type RootfsAuditResult } from './audit';

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
+import { sourceNames } from './audit';
 import type { SecretSink, TargetChoice, TargetContext } from './contract';
 import type { LoadedSink } from './discovery';
 import { ConfigError, ExitCode, ComfySecretsError, SinkError } from './errors';
@@ -163,7 +164,7 @@ export class Runner {
   private warnIfNothingApplied(sinks: readonly LoadedSink[], reports: readonly SinkReport[], comfyuiDir: string): void {
     if (reports.length === 0 || reports.some((report) => report.status !== 'skipped' || !report.reason?.startsWith('its node is not installed'))) return;
     for (const { sink } of sinks) {
-      const set = Object.entries(sink.variables).flatMap(([key, spec]) => (spec.template !== undefined ? [] : spec.from ?? [key])).filter((name) => this.sources.isSet(name));
+      const set = [...new Set(Object.entries(sink.variables).flatMap(([key, spec]) => sourceNames(key, spec)))].filter((name) => this.sources.isSet(name));
       if (set.length === 0) continue;
       this.logger.warn(`no sink applies to ${comfyuiDir}, but ${set.slice(0, 3).join(', ')}${set.length > 3 ? ', …' : ''} (read by ${sink.name}) ${set.length === 1 ? 'is' : 'are'} set: ${sink.name} looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`, { sink: sink.name });
     }

@@ -28,7 +28,8 @@ export const execCommand: CommandSpec<ExecFlags> = {
   usage: '[options] -- COMMAND [ARGS...]',
   argument: { name: 'command', variadic: true, description: 'the command to start (after --), e.g. -- python main.py --listen' },
   options: [
-    ...runOptions,
+    // The report goes to stderr: stdout belongs to COMMAND.
+    ...runOptions.map((option) => (option.name === 'json' ? { ...option, description: 'print the run report as one JSON document on stderr (stdout belongs to COMMAND)' } : option)),
     { name: 'keep', description: 'leave the written files in place when the command ends' },
     { name: 'allow-failures', description: 'start the command even when a sink failed' },
   ],
