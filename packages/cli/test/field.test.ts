@@ -176,6 +176,12 @@ describe('inputs are refused, not changed or waited on', () => {
     expect(result.status).toBe(0);
   });
 
+  test('exec says, naming the variable, that a value with bytes that are not UTF-8 reaches the command changed', () => {
+    const result = runCliWithRawEnv(['exec', '--comfyui-dir', root(), '--', '/usr/bin/true'], { HF_TOKEN, SOME_LOCALE_THING: invalid });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('SOME_LOCALE_THING is not valid UTF-8; the command receives it with U+FFFD in place of the bad bytes');
+  });
+
   test('invalid UTF-8 in -f stops the run (exit 2) naming the file, line and variable', () => {
     fs.writeFileSync(path.join(tree.dir, 'deploy.env'), Buffer.concat([Buffer.from('CIVITAI_TOKEN=fine\nHF_TOKEN='), invalid, Buffer.from('\n')]));
     const result = runCli(['run', '--comfyui-dir', root(), '-f', 'deploy.env'], { env: {}, cwd: tree.dir });
