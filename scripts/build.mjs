@@ -1,4 +1,5 @@
-// Builds every workspace package with esbuild (one pass, about a second). Type checking is `pnpm typecheck`.
+// Builds every workspace package with esbuild (one pass, about a second), and the libraries' type
+// declarations with TypeScript (one program over every package, a few seconds). Type checking is `pnpm typecheck`.
 // Libraries keep their dependencies external; the CLI is one bundled file so a container start loads
 // one module instead of resolving hundreds (see README "Performance").
 import { build } from 'esbuild';
@@ -6,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import ts from 'typescript';
 
 const root = new URL('..', import.meta.url).pathname;
 const common = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, logLevel: 'warning', tsconfig: join(root, 'tsconfig.json') };
@@ -34,7 +36,8 @@ const inlineContract = {
 /**
  * Libraries keep their dependencies external, but for @noble/hashes: it ships ES modules only, which
  * Node's require() loads but jest's module system does not, so a sink author's jest run through
- * @comfy-secrets/testing would fail to load core. Its few kilobytes are bundled into core instead.
+ * @comfy-secrets/testing would fail to load core. Its few kilobytes are bundled into core instead (so it
+ * is only a devDependency of core: nothing installs it at run time).
  */
 const dependenciesExternal = {
   name: 'dependencies-external',
@@ -67,6 +70,7 @@ await Promise.all([
 ]);
 
 trainCodeCache();
+emitDeclarations();
 
 /**
  * The bin's loader reads the bundle as Latin-1, a plain copy, so the bundle must be ASCII. esbuild
@@ -79,6 +83,47 @@ function writeBundle(text) {
   const id = createHash('sha1').update(ascii).digest('hex');
   mkdirSync(dirname(bundleFile), { recursive: true });
   writeFileSync(bundleFile, `${ascii}//# comfy-secrets-build=${id}\n`);
+}
+
+/**
+ * Each library's `types` are `dist/*.d.ts`, so a sink author's tsc (any moduleResolution) reads
+ * declarations, not our sources under our compiler options. One program over every library's sources
+ * (the workspace tsconfig, whose paths map `@comfy-secrets/*` to sources) emits them; each file goes to
+ * its package's dist/ beside the JavaScript. A declaration that reaches into another package by a
+ * relative path would break once published, so the build fails on one.
+ */
+function emitDeclarations() {
+  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => fail([d]) });
+  const sources = libraries.flatMap((dir) => listSources(join(root, dir, 'src')));
+  const options = { ...config.options, noEmit: false, declaration: true, emitDeclarationOnly: true, declarationMap: false, outDir: undefined, rootDir: root };
+  const program = ts.createProgram(sources, options);
+  const problems = [];
+  const written = [];
+  const { diagnostics } = program.emit(undefined, (file, text) => {
+    // <package>/src/<path>.d.ts → <package>/dist/<path>.d.ts
+    const rel = relative(root, file).split(sep);
+    const at = rel.indexOf('src');
+    const out = join(root, ...rel.slice(0, at), 'dist', ...rel.slice(at + 1));
+    for (const { fileName: specifier } of ts.preProcessFile(text, true, true).importedFiles) {
+      if (specifier.startsWith('.') && !join(dirname(out), specifier).startsWith(join(root, ...rel.slice(0, at), 'dist'))) problems.push(`${relative(root, out)}: imports ${specifier}, outside its package`);
+    }
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, text);
+    written.push(out);
+  }, undefined, true);
+  if (diagnostics.length > 0) fail(diagnostics);
+  if (problems.length > 0) throw new Error(`build: declarations that would break once published:\n${problems.join('\n')}`);
+  for (const dir of libraries) if (!existsSync(join(root, dir, 'dist/index.d.ts'))) throw new Error(`build: no ${dir}/dist/index.d.ts`);
+
+  function fail(list) {
+    throw new Error(`build: declarations:\n${ts.formatDiagnostics(list, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' })}`);
+  }
+}
+
+function listSources(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
 }
 
 /**

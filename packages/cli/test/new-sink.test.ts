@@ -21,6 +21,8 @@ function linkDependencies(dir: string): void {
     '@comfy-secrets/core': 'packages/core',
     '@comfy-secrets/testing': 'packages/testing',
     '@swc/jest': 'node_modules/@swc/jest',
+    '@types/jest': 'node_modules/@types/jest',
+    '@types/node': 'node_modules/@types/node',
   };
   for (const [name, target] of Object.entries(links)) {
     const link = path.join(dir, 'node_modules', name);
@@ -46,6 +48,11 @@ describe('comfy-secrets new-sink', () => {
     const build = npmScript(dir, 'build');
     expect(build.status).toBe(0);
     expect(fs.existsSync(path.join(dir, 'dist/index.js'))).toBe(true);
+
+    // Against core's and testing's built declarations (their `types`), under the package's own tsconfig.
+    const typecheck = npmScript(dir, 'typecheck');
+    expect(typecheck.stdout).toBe('');
+    expect(typecheck.status).toBe(0);
 
     const test = npmScript(dir, 'test');
     expect(test.stderr).toMatch(/Tests:\s+3 passed, 3 total/);

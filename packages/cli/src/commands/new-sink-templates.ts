@@ -1,6 +1,7 @@
 /**
- * The files `comfy-secrets new-sink` writes. Each one is complete as generated: the package builds,
- * its test passes, and `comfy-secrets list --plugin <dir>` loads it, before its author changes a line.
+ * The files `comfy-secrets new-sink` writes. Each one is complete as generated: against the published
+ * packages it installs, type-checks, builds, its test passes, and `comfy-secrets list --plugin <dir>`
+ * loads it, before its author changes a line (test/install/registry.test.ts proves it from a registry).
  */
 export interface SinkScaffold {
   /** Sink name, also the custom node directory it serves. */
@@ -21,13 +22,15 @@ export function scaffoldFiles(s: SinkScaffold): Record<string, string> {
         version: '0.1.0',
         description: `comfy-secrets sink: writes the .env of the ${s.name} ComfyUI custom node.`,
         license: 'MIT',
+        // No `types`: the CLI loads the JavaScript; nothing imports a sink's declarations.
         main: './dist/index.js',
-        types: './src/index.ts',
-        files: ['dist', 'src'],
+        files: ['dist'],
+        engines: { node: '>=20.19' },
         comfySecrets: { sink: './dist/index.js' },
         scripts: {
           build: 'esbuild src/index.ts --bundle --platform=node --target=node20 --format=cjs --packages=external --outfile=dist/index.js',
           test: 'jest',
+          typecheck: 'tsc --noEmit',
         },
         peerDependencies: { '@comfy-secrets/core': s.comfySecretsRange },
         devDependencies: {
@@ -36,6 +39,7 @@ export function scaffoldFiles(s: SinkScaffold): Record<string, string> {
           '@swc/core': '^1.16.22',
           '@swc/jest': '^0.2.39',
           '@types/jest': '30',
+          '@types/node': '20',
           esbuild: '^0.28.2',
           jest: '30',
           typescript: '5.9.3',
@@ -98,7 +102,9 @@ module.exports = {
 
     'tsconfig.json': `${JSON.stringify(
       {
-        compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node16', strict: true, esModuleInterop: true, skipLibCheck: true, noEmit: true, types: ['node', 'jest'] },
+        // node16 for both: the only resolution that reads the `exports` of @comfy-secrets/core (its
+        // `./contract` entry); TypeScript refuses node16 resolution with any other module setting (TS5110).
+        compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, esModuleInterop: true, skipLibCheck: true, noEmit: true, types: ['node', 'jest'] },
         include: ['src', 'test'],
       },
       null,
@@ -121,8 +127,9 @@ A [comfy-secrets](https://www.npmjs.com/package/@comfy-secrets/cli) sink: at con
 
 \`\`\`sh
 npm install
-npm test         # runs the sink through the real comfy-secrets runner on a temporary ComfyUI tree
-npm run build    # dist/index.js, the module comfy-secrets loads
+npm test           # runs the sink through the real comfy-secrets runner on a temporary ComfyUI tree
+npm run typecheck  # tsc against the published declarations of @comfy-secrets/core and /testing
+npm run build      # dist/index.js, the module comfy-secrets loads
 \`\`\`
 
 Edit \`src/index.ts\`: the keys of \`variables\` are the lines of the file. The whole contract (fallback

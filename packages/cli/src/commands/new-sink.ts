@@ -64,5 +64,5 @@ function createSinkPackage(name: string, flags: NewSinkFlags, context: CliContex
 }
 
 function describe({ dir, files }: { dir: string; files: string[] }): string {
-  return [`created ${dir}`, ...files.map((file) => `  ${file}`), '', 'next:', `  cd ${dir} && npm install && npm test && npm run build`, `  comfy-secrets plan --plugin ${dir}`, ''].join('\n');
+  return [`created ${dir}`, ...files.map((file) => `  ${file}`), '', 'next:', `  cd ${dir} && npm install && npm test && npm run typecheck && npm run build`, `  comfy-secrets plan --plugin ${dir}`, ''].join('\n');
 }
