@@ -133,15 +133,27 @@ describe('inputs are refused, not changed or waited on', () => {
     expect(fs.existsSync(path.join(nodeDir(), '.env'))).toBe(false);
   });
 
+  const hugeFile = () => {
+    const file = path.join(tree.dir, 'huge.env');
+    fs.writeFileSync(file, Buffer.alloc(16 * 1024 * 1024 + 1, 0x23));
+    return file;
+  };
+
   test.each([
     ['a FIFO', fifo, 'is not a regular file (a FIFO)'],
     ['/dev/zero', () => '/dev/zero', 'is not a regular file (a character device)'],
-    ['a file over 1 MiB', bigFile, 'is larger than 1048576 bytes'],
+    ['a file over 16 MiB', hugeFile, 'is larger than 16777216 bytes'],
   ])('-f naming %s stops the run (exit 2)', (_what, make, reason) => {
     const file = make();
     const result = runCli(['run', '--comfyui-dir', root(), '-f', file], { env: { HF_TOKEN } });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`--env-file ${file} ${reason}`);
+  });
+
+  test('--config-nodes naming a FIFO stops the run (exit 2)', () => {
+    const result = runCli(['run', '--comfyui-dir', root(), '--config-nodes', fifo()], { env: { HF_TOKEN } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('is not a regular file (a FIFO)');
   });
 
   test('a FIFO in --secrets-dir fails the sink (exit 1); a symlink to a regular file is followed', () => {

@@ -11,7 +11,7 @@ export { REDACTED, Redactor } from './redact';
 export { Runner, type EnvMismatch, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
 export { Sources, type EncodedOptions, type Environment, type Found, type SourceOptions } from './sources';
 export { decodeBase64Strict, decodeSlash, encodeSlash, ENCODINGS, readEncoded, type Encoding } from './base64';
-export { isUtf8, MAX_SOURCE_FILE_BYTES, readSourceFile, SourceFileProblem } from './read-file';
+export { isUtf8, MAX_ENV_FILE_BYTES, MAX_SOURCE_FILE_BYTES, readSourceFile, SourceFileProblem } from './read-file';
 export { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 export { sinkProblems } from './validate';
 export type { VariableReport } from './variables';

@@ -73,6 +73,9 @@ export interface SinkReport {
   errors: ErrorReport[];
 }
 
+/** The start of a skip reason: the sink's node directory is not there. */
+const NOT_INSTALLED = 'its node is not installed';
+
 /** Files whose memory-store link is being made on the helper thread, by target: their sink's report and entry. */
 type DeferredLinks = Map<string, { report: SinkReport; file: FileReport }>;
 
@@ -162,7 +165,7 @@ export class Runner {
    * most likely the wrong ComfyUI tree, and the container would start without its secrets.
    */
   private warnIfNothingApplied(sinks: readonly LoadedSink[], reports: readonly SinkReport[], comfyuiDir: string): void {
-    if (reports.length === 0 || reports.some((report) => report.status !== 'skipped' || !report.reason?.startsWith('its node is not installed'))) return;
+    if (reports.length === 0 || reports.some((report) => report.status !== 'skipped' || !report.reason?.startsWith(NOT_INSTALLED))) return;
     for (const { sink } of sinks) {
       const set = [...new Set(Object.entries(sink.variables).flatMap(([key, spec]) => sourceNames(key, spec)))].filter((name) => this.sources.isSet(name));
       if (set.length === 0) continue;
@@ -193,7 +196,7 @@ export class Runner {
     try {
       const nodeDirs = this.installedNodeDirs(sink, options.comfyuiDir);
       if (nodeDirs.length === 0) {
-        return skip(`its node is not installed (looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')})`);
+        return skip(`${NOT_INSTALLED} (looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')})`);
       }
 
       const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);

@@ -3,7 +3,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { describeEncodings, readEncoded, type Encoding } from './base64';
 import { ConfigError, SinkError } from './errors';
 import type { FileSystem } from './fs';
-import { readSourceFile, SourceFileProblem } from './read-file';
+import { MAX_ENV_FILE_BYTES, readSourceFile, SourceFileProblem } from './read-file';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -48,7 +48,8 @@ const BASE64_ONLY: readonly Encoding[] = ['base64'];
  *  4. the file `N` in `--secrets-dir`.
  * An empty value counts as unset. When several of 1–3 are set they must agree, or the lookup fails
  * naming them: a silently preferred stale value is worse than an error. Files lose one trailing
- * newline, as `$(cat file)` would; they must be regular files of at most 1 MiB of UTF-8 text.
+ * newline, as `$(cat file)` would. Every file read must be a regular file of UTF-8 text, at most
+ * 1 MiB for a value and 16 MiB for an env file.
  */
 export class Sources {
   private readonly vars: Map<string, string>;
@@ -175,7 +176,7 @@ function checkSecretsDir(options: SourceOptions): void {
 
 function readEnvFile(options: SourceOptions, file: string): string {
   try {
-    return readSourceFile(options.fs, path.resolve(options.cwd, file));
+    return readSourceFile(options.fs, path.resolve(options.cwd, file), MAX_ENV_FILE_BYTES);
   } catch (error) {
     if (!(error instanceof SourceFileProblem)) throw error;
     if (error.reason === 'unreadable') throw new ConfigError('ENV_FILE_UNREADABLE', `cannot read --env-file ${file} (${error.message})`, { file, cause: error });
