@@ -128,12 +128,17 @@ describe('injected file-system failures (root ignores permissions, so through th
   /** The real file system, except that `call` fails with `code` for paths in the bad node. */
   function failing(call: 'openSync' | 'writeSync', code: string): FileSystem {
     const badDir = path.join(comfyuiDir, 'custom_nodes/bad_node');
+    // The writer names a file through its open directory: /proc/self/fd/<fd>/<name>.
+    const inDirectory = (file: string, dir: string) => {
+      const through = /^\/proc\/self\/fd\/\d+(?=\/)/.exec(file)?.[0];
+      return (through === undefined ? path.dirname(file) : fs.readlinkSync(through)) === dir;
+    };
     const fds = new Set<number>();
     const error = () => Object.assign(new Error(`${code}: injected`), { code });
     return {
       ...realFileSystem,
       openSync: ((file: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
-        const inBad = String(file).startsWith(badDir) && (flags === 'wx' || isTempFile(String(file)));
+        const inBad = inDirectory(String(file), badDir) && (flags === 'wx' || isTempFile(String(file)));
         if (inBad && call === 'openSync') throw error();
         const fd = realFileSystem.openSync(file, flags ?? 'r', mode);
         if (inBad) fds.add(fd);

@@ -2,8 +2,9 @@ import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { errnoCode } from './errors';
 import type { FileSystem } from './fs';
-import { sha256, writePrivate, type RunState, type StateRecord } from './state';
-import { resolveTarget } from './writer';
+import { sha256, type RunState, type StateRecord } from './state';
+import { TreeDir } from './tree';
+import { openTreeDirOf, replaceFileIn } from './writer';
 
 export type CleanAction = 'removed' | 'restored' | 'gone' | 'kept';
 
@@ -60,57 +61,98 @@ export function cleanRecorded(fs: FileSystem, state: RunState, options: CleanOpt
   return { stateDir: state.dir, files, counts };
 }
 
+/**
+ * One record, acted on only through open directories (`TreeDir`): the target's directory reached from
+ * the ComfyUI root without following a link, the store's opened without following its last component.
+ * A directory swapped for a link before or during `clean` therefore cannot make it hash, remove or
+ * restore anything outside the tree.
+ */
 function cleanOne(fs: FileSystem, record: StateRecord, force: boolean): CleanEntry {
   const entry = (action: CleanAction, reason?: string): CleanEntry => ({ file: record.file, path: record.path, sink: record.sink, store: record.store, action, reason });
+  let dir: TreeDir | undefined;
   try {
     // The tree may have changed since: refuse to act through a planted link in the directories above.
-    resolveTarget(fs, { root: record.comfyuiDir, comfyuiDir: record.comfyuiDir, path: record.file, allowedLinkDir: record.storedAt ? path.dirname(record.storedAt) : undefined });
+    dir = openTreeDirOf(fs, record.comfyuiDir, record.path, record.file);
   } catch (error) {
     return entry('kept', `its path is no longer safe to touch (${error instanceof Error ? error.message : 'error'})`);
   }
-  const target = lstat(fs, record.path);
-  if (record.store === 'memory' && record.storedAt) return cleanMemory(fs, record, target, force, entry);
+  try {
+    const here: Place = dir === undefined ? { dir: undefined, name: path.basename(record.path) } : { dir, name: path.basename(record.path) };
+    const target = dir?.lstat(here.name);
+    if (record.store === 'memory' && record.storedAt) return cleanMemory(fs, record, here, target, force, entry);
 
-  if (target === undefined) return restoreOrGone(fs, record, entry);
-  if (!target.isFile()) return entry('kept', 'it is no longer a regular file');
-  if (hashOf(fs, record.path) !== record.sha256 && !force) return entry('kept', 'it changed since comfy-secrets wrote it (clean --force removes it anyway)');
-  return removeAndRestore(fs, record, record.path, entry);
+    if (target === undefined) return restoreOrGone(fs, record, here, entry);
+    if (!target.isFile()) return entry('kept', 'it is no longer a regular file');
+    if (hashIn(here as InDir) !== record.sha256 && !force) return entry('kept', 'it changed since comfy-secrets wrote it (clean --force removes it anyway)');
+    return removeAndRestore(fs, record, here as InDir, entry);
+  } finally {
+    dir?.close();
+  }
 }
 
-function cleanMemory(fs: FileSystem, record: StateRecord, target: Stats | undefined, force: boolean, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
+/** A name in an open directory; `dir` is `undefined` when the directory is gone. */
+interface Place {
+  readonly dir: TreeDir | undefined;
+  readonly name: string;
+}
+type InDir = Place & { readonly dir: TreeDir };
+
+function cleanMemory(fs: FileSystem, record: StateRecord, here: Place, target: Stats | undefined, force: boolean, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
   const storedAt = record.storedAt as string;
-  const ourLink = target?.isSymbolicLink() === true && path.resolve(path.dirname(record.path), fs.readlinkSync(record.path)) === storedAt;
-  const storeChanged = lstat(fs, storedAt)?.isFile() === true && hashOf(fs, storedAt) !== record.sha256;
-  if (storeChanged && !force) return entry('kept', 'its file in the memory store changed since comfy-secrets wrote it (clean --force removes it anyway)');
-  if (target !== undefined && !ourLink) {
-    // Someone replaced our link with a file of their own: that file is not ours to remove.
-    if (!force || !target.isFile()) {
-      unlinkQuietly(fs, storedAt);
-      return entry('kept', 'the link was replaced by another file since comfy-secrets wrote it (clean --force removes it anyway)');
+  let ourLink = false;
+  if (target?.isSymbolicLink() === true && here.dir) {
+    try {
+      ourLink = path.resolve(path.dirname(record.path), here.dir.readlink(here.name)) === storedAt;
+    } catch {
+      // EINVAL: no longer a link since the lstat; not ours either way
     }
   }
-  unlinkQuietly(fs, storedAt);
-  if (target === undefined) return restoreOrGone(fs, record, entry);
-  return removeAndRestore(fs, record, record.path, entry);
+  const store = openStore(fs, storedAt);
+  try {
+    const stored: Place = { dir: store, name: path.basename(storedAt) };
+    const storeChanged = store?.lstat(stored.name)?.isFile() === true && hashIn(stored as InDir) !== record.sha256;
+    if (storeChanged && !force) return entry('kept', 'its file in the memory store changed since comfy-secrets wrote it (clean --force removes it anyway)');
+    if (target !== undefined && !ourLink) {
+      // Someone replaced our link with a file of their own: that file is not ours to remove.
+      if (!force || !target.isFile()) {
+        unlinkQuietly(stored);
+        return entry('kept', 'the link was replaced by another file since comfy-secrets wrote it (clean --force removes it anyway)');
+      }
+    }
+    unlinkQuietly(stored);
+    if (target === undefined) return restoreOrGone(fs, record, here, entry);
+    return removeAndRestore(fs, record, here as InDir, entry);
+  } finally {
+    store?.close();
+  }
 }
 
-function removeAndRestore(fs: FileSystem, record: StateRecord, target: string, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
+/** The memory store's directory, its last component not followed; `undefined` when it is gone or not a directory. */
+function openStore(fs: FileSystem, storedAt: string): TreeDir | undefined {
+  try {
+    return TreeDir.open(fs, path.dirname(storedAt), { noFollowLast: true });
+  } catch {
+    return undefined;
+  }
+}
+
+function removeAndRestore(fs: FileSystem, record: StateRecord, here: InDir, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
   if (record.previous) {
-    const restored = restore(fs, record);
+    const restored = restore(fs, record, here);
     if (restored) return entry('restored');
     return entry('kept', 'the saved copy of its previous content is missing, so it was left as it is');
   }
-  fs.unlinkSync(target);
+  here.dir.unlink(here.name);
   return entry('removed');
 }
 
-function restoreOrGone(fs: FileSystem, record: StateRecord, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
-  if (record.previous && restore(fs, record)) return entry('restored', 'it had been removed; its previous content was put back');
+function restoreOrGone(fs: FileSystem, record: StateRecord, here: Place, entry: (action: CleanAction, reason?: string) => CleanEntry): CleanEntry {
+  if (record.previous && here.dir && restore(fs, record, here as InDir)) return entry('restored', 'it had been removed; its previous content was put back');
   return entry('gone', 'it was already removed');
 }
 
-/** Puts the previous bytes back with their mode and owner, atomically; false when the copy is gone. */
-function restore(fs: FileSystem, record: StateRecord): boolean {
+/** Puts the previous bytes back with their mode and owner, atomically, in the open directory; false when the copy is gone. */
+function restore(fs: FileSystem, record: StateRecord, here: InDir): boolean {
   const previous = record.previous;
   if (!previous) return false;
   let bytes: Buffer;
@@ -127,12 +169,13 @@ function restore(fs: FileSystem, record: StateRecord): boolean {
   }
   if (sha256(bytes) !== previous.sha256) return false;
   // rename over the target replaces a link (memory store) or our file without following either.
-  writePrivate(fs, record.path, bytes, Number.parseInt(previous.mode, 8), { uid: previous.uid, gid: previous.gid });
+  replaceFileIn(here.dir, here.name, bytes, Number.parseInt(previous.mode, 8), { uid: previous.uid, gid: previous.gid }, record.file);
   return true;
 }
 
-function hashOf(fs: FileSystem, file: string): string | undefined {
-  const fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+function hashIn(here: InDir): string | undefined {
+  const fs = here.dir.fileSystem;
+  const fd = here.dir.open(here.name, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     return sha256(fs.readFileSync(fd));
   } finally {
@@ -140,17 +183,9 @@ function hashOf(fs: FileSystem, file: string): string | undefined {
   }
 }
 
-function lstat(fs: FileSystem, file: string): Stats | undefined {
+function unlinkQuietly(here: Place): void {
   try {
-    return fs.lstatSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
-function unlinkQuietly(fs: FileSystem, file: string): void {
-  try {
-    fs.unlinkSync(file);
+    here.dir?.unlink(here.name);
   } catch {
     // already gone
   }

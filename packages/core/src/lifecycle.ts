@@ -57,13 +57,13 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
       logger.debug(`${file} existed before comfy-secrets ran; its previous content is kept for clean`, { sink: sink.name, file });
     }
     // Only now: a file --strict refuses is left alone, and no copy of it (a secret, maybe) is made.
-    if (!dryRun) state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format), file });
+    if (!dryRun) state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format), file, comfyuiDir: request.comfyuiDir });
   }
 
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
   const result =
     placement === 'memory' && store?.memory
-      ? store.memory.write({ target: write.linkPath, root: request.root, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink })
+      ? store.memory.write({ target: write.linkPath, comfyuiDir: request.comfyuiDir, root: request.root, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink })
       : writeFileSafely(fs, request);
 
   if (state && !dryRun) {

@@ -19,8 +19,15 @@ export class Linker {
   private readonly jobs: LinkJob[] = [];
   /** storedAt, target, storedAt, target, … not yet sent. */
   private batch: string[] = [];
-  /** Outcomes received so far, in start order. */
+  /** Outcomes received so far for `jobs`, in start order. */
   private readonly outcomes: Array<string | undefined> = [];
+  /** Jobs returned by earlier `drain`s: `done` counts them too. */
+  private finished = 0;
+  /**
+   * A drain gave up on the thread: it may still make a link it was asked for, through a directory
+   * descriptor it was given, so those descriptors must stay open (a reused number would lead elsewhere).
+   */
+  stalled = false;
 
   private constructor() {
     // Loaded by the first run that needs a thread, not by every container start (about 2 ms).
@@ -43,10 +50,14 @@ export class Linker {
     }
   }
 
-  /** Asks for `symlink(storedAt, target)`; its outcome is known after `settle`. */
-  link(storedAt: string, target: string): void {
+  /**
+   * Asks for `symlink(storedAt, at)`; its outcome is known after `drain` or `settle`, reported under
+   * `target`. `at` names the link through its open directory (`TreeDir.entry`), which the caller keeps
+   * open until then.
+   */
+  link(storedAt: string, target: string, at: string = target): void {
     this.jobs.push({ storedAt, target });
-    this.batch.push(storedAt, target);
+    this.batch.push(storedAt, at);
     // A message wakes the thread: one per batch, not per link.
     if (this.batch.length >= 2 * BATCH) this.flush();
   }
@@ -58,14 +69,15 @@ export class Linker {
   }
 
   /**
-   * Waits for every link asked for, then stops the thread. Each job comes back with the errno code of
-   * its failure (`undefined`: made), or `UNKNOWN` when the thread stopped answering (the caller then
-   * makes that link itself).
+   * Waits for every link asked for so far and returns each job with the errno code of its failure
+   * (`undefined`: made), or `UNKNOWN` when the thread stopped answering (the caller then makes that
+   * link itself, and must not reuse what the thread may still act on: see `stalled`). The thread stays.
    */
-  settle(): Array<LinkJob & { code: string | undefined }> {
+  drain(): Array<LinkJob & { code: string | undefined }> {
     this.flush();
+    const wanted = this.finished + this.jobs.length;
     let seen = Atomics.load(this.done, 0);
-    for (let idle = 0; seen < this.jobs.length && idle < GIVE_UP_AFTER_MS; ) {
+    for (let idle = 0; seen < wanted && idle < GIVE_UP_AFTER_MS; ) {
       Atomics.wait(this.done, 0, seen, WAIT_SLICE_MS);
       const now = Atomics.load(this.done, 0);
       idle = now === seen ? idle + WAIT_SLICE_MS : 0;
@@ -76,9 +88,20 @@ export class Linker {
     for (let message = receiveMessageOnPort(this.port); message; message = receiveMessageOnPort(this.port)) {
       for (const code of message.message as Array<string | null>) this.outcomes.push(code ?? undefined);
     }
+    const results = this.jobs.map((job, index) => ({ ...job, code: index < this.outcomes.length ? this.outcomes[index] : 'UNKNOWN' }));
+    if (this.outcomes.length < this.jobs.length) this.stalled = true;
+    this.finished = wanted;
+    this.jobs.length = 0;
+    this.outcomes.length = 0;
+    return results;
+  }
+
+  /** `drain`, then stops the thread. */
+  settle(): Array<LinkJob & { code: string | undefined }> {
+    const results = this.drain();
     void this.worker.terminate();
     this.port.close();
-    return this.jobs.map((job, index) => ({ ...job, code: index < this.outcomes.length ? this.outcomes[index] : 'UNKNOWN' }));
+    return results;
   }
 }
 

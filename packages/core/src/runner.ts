@@ -14,7 +14,7 @@ import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
 import { chooseTarget } from './target';
-import { createTempSweep, locateTarget, readExisting, resolveTarget, type TempSweep } from './writer';
+import { createTempSweep, locateTarget, readTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
@@ -234,12 +234,10 @@ export class Runner {
         }
         // Another sink's link to the same file may still be on its way: look at the file once it is there.
         if (links.has(linkPath)) this.settleLinks(options, links);
-        // installedNodeDirs has just found the node directory a real directory.
-        const located = locateTarget(this.fs, request, nodeDir);
-        const absolute = located.path;
+        const located = locateTarget(this.fs, request);
         let content: string;
         try {
-          content = format.render({ entries: resolved.entries, header, existing: merges ? readExisting(this.fs, absolute, options.comfyuiDir) : undefined });
+          content = format.render({ entries: resolved.entries, header, existing: merges ? readTarget(this.fs, request) : undefined });
         } catch (error) {
           if (error instanceof UnwritableValueError) {
             throw new SinkError('UNWRITABLE_VALUE', `cannot write ${error.key} to ${file}: ${error.reason}`, { variable: error.key, file });
@@ -329,7 +327,7 @@ export class Runner {
       readText(relative) {
         settle();
         try {
-          return readExisting(fs, resolveTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative }), comfyuiDir);
+          return readTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative });
         } catch {
           return undefined;
         }

@@ -6,7 +6,7 @@ import { ConfigError, SinkError, errnoCode } from './errors';
 import type { FileSystem } from './fs';
 import { pathId } from './ids';
 import { isAlive } from './pid';
-import { readExistingBytes, tempPathFor, writeAll } from './writer';
+import { readTreeFile, tempPathFor, writeAll } from './writer';
 import type { Environment } from './sources';
 
 /**
@@ -188,11 +188,11 @@ export class RunState {
    * `clean` can put them back even if we crash mid-write. Until `record`, the copy is pending: `commit`
    * removes one the run never recorded a write for.
    * @param found what `lstat` found at the target just now (the caller has it from its path checks)
-   * @throws SinkError when the file cannot be read as the writer would read it (`readExistingBytes`)
+   * @throws SinkError when the file cannot be read as the writer would read it (`readTreeFile`)
    */
-  keepPrevious(target: string, found: Stats, options: { merged: boolean; file: string }): void {
+  keepPrevious(target: string, found: Stats, options: { merged: boolean; file: string; comfyuiDir: string }): void {
     if (!found.isFile()) return;
-    const previous = this.saveBackup(target, options.merged, options.file);
+    const previous = this.saveBackup(target, options.merged, options.file, options.comfyuiDir);
     if (previous) this.pending.set(target, previous);
   }
 
@@ -277,8 +277,10 @@ export class RunState {
   }
 
   /** `undefined` when the file is gone since it was found. */
-  private saveBackup(target: string, merged: boolean, file: string): PreviousFile | undefined {
-    const existing = readExistingBytes(this.fs, target, file);
+  private saveBackup(target: string, merged: boolean, file: string, comfyuiDir: string): PreviousFile | undefined {
+    // Read through the tree's open directories (`readTreeFile`): a swapped directory cannot make this
+    // copy someone else's file into the backups.
+    const existing = readTreeFile(this.fs, comfyuiDir, target, file);
     if (existing === undefined) return undefined;
     const { bytes, stat } = existing;
     const directory = path.join(this.dir, BACKUP_DIR);

@@ -6,7 +6,8 @@ import { lstatQuietly, realFileSystem, type FileSystem } from './fs';
 import { Linker } from './linker';
 import { pathId } from './ids';
 import type { Logger } from './logger';
-import { ensureParentDirectories, tempPathFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
+import type { TreeDir } from './tree';
+import { openParentForWrite, tempNameFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -109,6 +110,11 @@ export interface MemoryWriteRequest {
   /** The target path in the ComfyUI tree, where the link goes. Absolute; already checked by `resolveTarget`. */
   readonly target: string;
   /**
+   * The ComfyUI root (`WriteRequest.comfyuiDir`): the link's directory is reached from it, each
+   * directory opened without following a link. @default `root`
+   */
+  readonly comfyuiDir?: string;
+  /**
    * The directory the target stays inside (`WriteRequest.root`): directories missing between it and the
    * link are created as the writer creates them. @default the nearest existing directory above the target
    */
@@ -137,15 +143,38 @@ export interface LinkFailure {
 /** Links a run makes inline before it hands them to a helper thread (`Linker`): a thread costs more than a few links. */
 const INLINE_LINKS = 16;
 
-/** Files in a 0700 directory on tmpfs, each reached from its target through a symlink. */
+/**
+ * Deferred links in flight at most: each holds its directory open until its link is made, and a
+ * thousand-node tree must not run into the descriptor limit. Reaching it waits for those made so far.
+ */
+const MAX_DEFERRED = 256;
+
+/** A deferred link: the directory it goes in (open), its name there, and what to do once it exists. */
+interface DeferredLink {
+  readonly dir: TreeDir;
+  readonly name: string;
+  readonly display: string;
+  readonly after: Array<() => void>;
+}
+
+/**
+ * Files in a directory on a memory-backed file system, each reached from its target through a symlink.
+ * The directory is the runner's own (0700, or 0711 with an `--owner`, who may then traverse it to its
+ * files, mode 0600 and its own, but not list, rename or replace anything in it): were it the owner's, in a
+ * sticky /dev/shm, the owner could rename it away and put a link in its place.
+ */
 export class MemoryStore {
   /** The owner `ensureDirectory` last checked the directory for (`-` for none), so a run checks it once. */
   private checkedFor: string | undefined;
   /** Links made so far; the first `INLINE_LINKS` are made inline, so a small run never starts a thread. */
   private linksMade = 0;
   private linker: Linker | undefined;
-  /** Deferred links by target, with their `root` and what to do once each exists. */
-  private readonly deferred = new Map<string, { root: string | undefined; after: Array<() => void> }>();
+  /** A helper thread stopped answering this run: every later link is made inline. */
+  private linkerGaveUp = false;
+  /** Deferred links by target. */
+  private readonly deferred = new Map<string, DeferredLink>();
+  /** Deferred links that failed in a `drain` before `settleLinks`, for it to report. */
+  private readonly failures: LinkFailure[] = [];
 
   constructor(
     private readonly fs: FileSystem,
@@ -164,7 +193,10 @@ export class MemoryStore {
     return this.isOurLink(target, lstatQuietly(this.fs, target));
   }
 
-  /** `isLinked`, given what `lstat` found at `target` just now (`undefined`: nothing), so it is not asked again. */
+  /**
+   * `isLinked`, given what `lstat` found at `target` just now (`undefined`: nothing), so it is not asked
+   * again. Only a decision (write into the store, make no new link): nothing is acted on through it.
+   */
   isOurLink(target: string, found: Stats | undefined): boolean {
     if (found?.isSymbolicLink() !== true) return false;
     try {
@@ -183,30 +215,42 @@ export class MemoryStore {
     const linked = request.linked ?? this.isLinked(request.target);
     if (!request.dryRun) this.ensureDirectoryOnce(request.owner);
     else if (!this.fs.existsSync(this.dir)) return { status: 'would-write', path: storedAt, storedAt };
-    const result = writeFileSafely(this.fs, {
-      root: this.dir,
-      comfyuiDir: this.dir,
-      path: path.basename(storedAt),
-      content: request.content,
-      mode: request.mode,
-      owner: request.owner,
-      dryRun: request.dryRun,
-      sweep: request.sweep,
-    });
-    if (linked) return { ...result, storedAt };
-    if (request.dryRun) return { ...result, status: 'would-write', storedAt };
-    this.linksMade += 1;
-    // The helper thread calls Node's own fs: it stands in for the real file system only.
-    if (request.deferLink === true && this.fs === realFileSystem && this.linksMade > INLINE_LINKS) {
-      this.linker ??= Linker.start();
-      if (this.linker) {
-        this.linker.link(storedAt, request.target);
-        this.deferred.set(request.target, { root: request.root, after: [] });
-        return { ...result, status: 'written', storedAt, linkPending: true };
+    const display = request.target;
+    // The link's directory first (made if missing): a tree that cannot take the link gets no file in the store.
+    const root = request.root ?? existingAncestor(this.fs, request.target);
+    const dir = linked || request.dryRun === true ? undefined : openParentForWrite(this.fs, request.comfyuiDir ?? root, root, request.target, display);
+    let handedOver = false;
+    try {
+      const result = writeFileSafely(this.fs, {
+        root: this.dir,
+        comfyuiDir: this.dir,
+        path: path.basename(storedAt),
+        content: request.content,
+        mode: request.mode,
+        owner: request.owner,
+        dryRun: request.dryRun,
+        sweep: request.sweep,
+      });
+      if (linked) return { ...result, storedAt };
+      if (request.dryRun || dir === undefined) return { ...result, status: 'would-write', storedAt };
+      this.linksMade += 1;
+      const name = path.basename(request.target);
+      // The helper thread calls Node's own fs: it stands in for the real file system only.
+      if (request.deferLink === true && this.fs === realFileSystem && this.linksMade > INLINE_LINKS && !this.linkerGaveUp) {
+        if (this.deferred.size >= MAX_DEFERRED) this.drain(false);
+        if (!this.linkerGaveUp) this.linker ??= Linker.start();
+        if (this.linker) {
+          this.linker.link(storedAt, request.target, dir.entry(name));
+          this.deferred.set(request.target, { dir, name, display, after: [] });
+          handedOver = true;
+          return { ...result, status: 'written', storedAt, linkPending: true };
+        }
       }
+      this.link(dir, name, storedAt, display);
+      return { ...result, status: 'written', storedAt };
+    } finally {
+      if (!handedOver) dir?.close();
     }
-    this.link(request.target, storedAt, request.root);
-    return { ...result, status: 'written', storedAt };
   }
 
   /** Runs `then` once the deferred link to `target` exists (right away when none is pending). */
@@ -217,56 +261,68 @@ export class MemoryStore {
   }
 
   /**
-   * Waits for every deferred link. One that found something at its target (or no directory) is made
-   * here as an inline link would be (mkdir, temp link, rename); one that failed otherwise is returned
-   * with the error `write` would have thrown, and its `afterLink` steps are not run.
+   * Waits for every deferred link. One that found something at its target is made here as an inline
+   * link would be (temp link, rename); one that failed otherwise is returned with the error `write`
+   * would have thrown, and its `afterLink` steps are not run.
    */
   settleLinks(): LinkFailure[] {
-    const linker = this.linker;
-    this.linker = undefined;
-    if (!linker) return [];
-    const failures: LinkFailure[] = [];
-    for (const { storedAt, target, code } of linker.settle()) {
-      const entry = this.deferred.get(target);
-      this.deferred.delete(target);
-      try {
-        if (code !== undefined) this.link(target, storedAt, entry?.root, code);
-      } catch (error) {
-        failures.push({ target, error: error as SinkError });
-        continue;
-      }
-      for (const then of entry?.after ?? []) then();
-    }
-    return failures;
+    if (this.linker) this.drain(true);
+    return this.failures.splice(0);
   }
 
-  /** @param tried the errno code of a `symlink(storedAt, target)` already tried (by the helper thread) */
-  private link(target: string, storedAt: string, root: string | undefined, tried?: string): void {
-    const display = target;
+  /** Takes the outcome of every link the thread was given so far; `stop` (or a stalled thread) ends the thread. */
+  private drain(stop: boolean): void {
+    const linker = this.linker;
+    if (!linker) return;
+    const outcomes = linker.drain();
+    if (stop || linker.stalled) {
+      linker.settle();
+      this.linker = undefined;
+      if (linker.stalled) this.linkerGaveUp = true;
+    }
+    for (const { target, storedAt, code } of outcomes) {
+      const entry = this.deferred.get(target);
+      this.deferred.delete(target);
+      if (!entry) continue;
+      try {
+        if (code !== undefined) this.link(entry.dir, entry.name, storedAt, entry.display, code);
+      } catch (error) {
+        this.failures.push({ target, error: error as SinkError });
+        continue;
+      } finally {
+        // The thread that stopped answering may still act through this descriptor: its number must not be reused.
+        if (code !== 'UNKNOWN') entry.dir.close();
+      }
+      for (const then of entry.after) then();
+    }
+  }
+
+  /**
+   * Makes the link `name` in `dir` (open, reached without links) to `storedAt`.
+   * @param tried the errno code of a `symlink` already tried (by the helper thread)
+   */
+  private link(dir: TreeDir, name: string, storedAt: string, display: string, tried?: string): void {
     const failed = (error: unknown) => new SinkError('WRITE_FAILED', `cannot link ${display} into the memory store (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
     // Nothing there yet (a first start): symlink() makes the link in place, atomically, and fails
     // rather than follow or replace anything that appeared meanwhile.
     if (tried === undefined || tried === 'UNKNOWN') {
       try {
-        this.fs.symlinkSync(storedAt, target);
+        dir.symlink(storedAt, name);
         return;
       } catch (error) {
-        if (errnoCode(error) !== 'EEXIST' && errnoCode(error) !== 'ENOENT') throw failed(error);
+        if (errnoCode(error) !== 'EEXIST') throw failed(error);
       }
-    } else if (tried !== 'EEXIST' && tried !== 'ENOENT') {
+    } else if (tried !== 'EEXIST') {
       throw failed(Object.assign(new Error(`symlink failed (${tried})`), { code: tried }));
     }
-    // As a file written on disk would get them: mkdir's mode alone is narrowed by the umask, and a
-    // 0700 root-owned directory would hide the file from the --owner that reads it.
-    ensureParentDirectories(this.fs, root ?? existingAncestor(this.fs, target), target, display);
-    const temp = tempPathFor(target);
+    const temp = tempNameFor(name);
     try {
-      this.fs.symlinkSync(storedAt, temp);
-      // rename replaces a file (or a stale link) at the target without following it.
-      this.fs.renameSync(temp, target);
+      dir.symlink(storedAt, temp);
+      // rename replaces a file (or a stale link) at the target without following it, in the same directory.
+      dir.rename(temp, name);
     } catch (error) {
       try {
-        this.fs.unlinkSync(temp);
+        dir.unlink(temp);
       } catch {
         // the symlink itself failed
       }
@@ -276,9 +332,8 @@ export class MemoryStore {
 
   /**
    * `ensureDirectory`, once per owner for this store (one run): a thousand files need not each create,
-   * open, stat and statfs the same directory. Checking before each write never closed the window
-   * between the check and the write either; swapping the directory needs write access to its parent
-   * (/dev/shm is sticky, /run is root's).
+   * open, stat and statfs the same directory. The directory cannot be swapped between the check and
+   * a write: it is ours, in a sticky (/dev/shm) or root's (/run) directory.
    */
   private ensureDirectoryOnce(owner?: { uid: number; gid: number }): void {
     const key = owner === undefined ? '-' : `${owner.uid}:${owner.gid}`;
@@ -288,8 +343,9 @@ export class MemoryStore {
   }
 
   /**
-   * Creates the store directory 0700, or checks an existing one: a real directory (not a link), ours
-   * (or the `--owner`'s, who reads the files), on a memory file system.
+   * Creates the store directory, or checks an existing one: a real directory (not a link) of this
+   * user's, on a memory file system; mode 0700, or 0711 when the files belong to another `owner`
+   * (traverse only: the owner reaches its files through the links, lists and renames nothing).
    */
   ensureDirectory(owner?: { uid: number; gid: number }): void {
     try {
@@ -301,14 +357,16 @@ export class MemoryStore {
     try {
       fd = this.fs.openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     } catch (error) {
-      throw storeError(this.dir, errnoCode(error) === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${errnoCode(error) ?? 'error'})`, error);
+      const code = errnoCode(error);
+      const link = code === 'ELOOP' || (code === 'ENOTDIR' && lstatQuietly(this.fs, this.dir)?.isSymbolicLink() === true);
+      throw storeError(this.dir, link ? 'is a symbolic link' : `cannot be opened (${code ?? 'error'})`, error);
     }
     try {
       const stat = this.fs.fstatSync(fd);
-      if (stat.uid !== this.uid && stat.uid !== owner?.uid) throw storeError(this.dir, `belongs to uid ${stat.uid}, not to this user`);
-      // The owner of the files must be able to reach them through the link; the directory stays 0700.
-      if (owner !== undefined && stat.uid !== owner.uid) this.fs.fchownSync(fd, owner.uid, owner.gid);
-      if ((stat.mode & 0o777) !== 0o700) this.fs.fchmodSync(fd, 0o700);
+      // A directory the --owner holds (an earlier version gave it one) is theirs to rename away.
+      if (stat.uid !== this.uid) throw storeError(this.dir, `belongs to uid ${stat.uid}, not to this user (${this.uid}); remove it, and comfy-secrets makes it again`);
+      const mode = owner !== undefined && owner.uid !== this.uid ? 0o711 : 0o700;
+      if ((stat.mode & 0o7777) !== mode) this.fs.fchmodSync(fd, mode);
     } finally {
       this.fs.closeSync(fd);
     }
@@ -316,7 +374,7 @@ export class MemoryStore {
   }
 }
 
-/** The nearest directory above `file` that exists. */
+/** The nearest directory above `file` that exists: the default write root of a link (tests). */
 function existingAncestor(fs: FileSystem, file: string): string {
   let directory = path.dirname(file);
   while (lstatQuietly(fs, directory) === undefined && path.dirname(directory) !== directory) directory = path.dirname(directory);

@@ -4,6 +4,7 @@ import { errnoCode, SinkError } from './errors';
 import type { FileSystem } from './fs';
 import { randomToken } from './ids';
 import { isAlive } from './pid';
+import { linkOrNotDir, TreeDir, walkBelow } from './tree';
 
 /**
  * The safe writer: every file comfy-secrets writes goes through `writeFileSafely`.
@@ -13,10 +14,11 @@ import { isAlive } from './pid';
  * "previous" content. So the writer never follows a link it did not expect, writes through a temp file
  * that it renames into place, and reports only paths, never contents.
  *
- * Limits: Node has no `openat`/`renameat`, so a parent directory swapped for a link between the checks
- * and the rename is not caught. The last component is covered: the temp file is created with O_EXCL
- * (which does not follow links), `rename` replaces a link rather than following it, and reads use
- * O_NOFOLLOW.
+ * A directory on the way may be swapped for a link at any moment (its owner may be hostile), so nothing
+ * here acts by path: the path is walked once, each directory opened without following a link, and
+ * every open, create, rename, unlink, chmod and chown happens relative to the open directory
+ * (`TreeDir`). The temp file is created with O_EXCL, `rename` replaces a link rather than following
+ * it, and reads use O_NOFOLLOW.
  */
 
 export interface WriteRequest {
@@ -86,11 +88,22 @@ const TEMP_NAME_PREFIX_MAX = 100;
 /** A directory fsync that the file system does not support is not a failed write. */
 const DIRECTORY_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'EISDIR', 'ENOTSUP', 'EOPNOTSUPP', 'EBADF']);
 
-/** The path to write, the directory whose subtree it may not leave, and its name for messages. */
+/**
+ * The path to write, reached through open directories (`TreeDir`): `dir` is the deepest directory of
+ * the path that exists, open, and `missing` the components below it still to create (`create`).
+ */
 interface Target {
+  /** Absolute path, for results and records only; every act goes through `dir`. */
   readonly path: string;
-  readonly anchor: string;
+  /** The file's name in its directory. */
+  readonly name: string;
   readonly display: string;
+  /** Open; whoever called `locate` closes it. Replaced by `ensureDirectories` as it creates. */
+  dir: TreeDir;
+  /** Directories still to create below `dir`, outermost first. */
+  missing: readonly string[];
+  /** How many of `missing` are at or above the write root: those are not ours to create. */
+  readonly aboveRoot: number;
   /** `locate` found nothing there: no need to open it to read what it holds. */
   readonly absent?: boolean;
   /** What `lstat` found at the requested path itself (for a followed link: the link). */
@@ -99,7 +112,7 @@ interface Target {
 
 /** Validates `request.path` and returns the absolute path to write (see `allowedLinkDir`). */
 export function resolveTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): string {
-  return locate(fs, request).path;
+  return locateTarget(fs, request).path;
 }
 
 /** `resolveTarget`'s checks and result, and what they found at the requested path. */
@@ -110,26 +123,26 @@ export interface LocatedTarget {
   readonly found: Stats | undefined;
 }
 
-/**
- * `resolveTarget`, also returning what is at the path, so a caller about to write need not `lstat` it again.
- * @param checked a directory on the way that the caller has just `lstat`ed and found a real directory,
- * not a link (the runner's installed-node check): it is not asked again
- */
-export function locateTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>, checked?: string): LocatedTarget {
-  const target = locate(fs, request, checked);
+/** `resolveTarget`, also returning what is at the path, so a caller about to write need not `lstat` it again. */
+export function locateTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): LocatedTarget {
+  const target = locate(fs, request);
+  target.dir.close();
   return { path: target.path, found: target.found };
 }
 
 /**
- * The current text of a file returned by `resolveTarget`, or `undefined` when there is none. The last
- * component is opened with O_NOFOLLOW, so a link planted since `resolveTarget` is refused, not read.
- * @param comfyuiDir only to name the file relative to it in errors
+ * The current text of the request's target (through our allowed link, as the writer would write it),
+ * or `undefined` when there is none: reached and read as the writer reaches what it replaces, so a
+ * directory swapped for a link can make it read nothing outside the tree.
+ * @throws SinkError `UNSAFE_PATH`, `NOT_A_FILE` or `READ_FAILED`
  */
-export function readExisting(fs: FileSystem, absolutePath: string, comfyuiDir?: string): string | undefined {
-  const display = comfyuiDir === undefined ? absolutePath : displayPath(comfyuiDir, absolutePath);
-  // A first start finds nothing: asking lstat costs less than the exception a failed open throws.
-  const absent = lstatIfExists(fs, absolutePath, display) === undefined;
-  return inspect(fs, { path: absolutePath, anchor: nodePath.dirname(absolutePath), display, absent })?.text;
+export function readTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): string | undefined {
+  const target = locate(fs, request);
+  try {
+    return inspect(target)?.text;
+  } finally {
+    target.dir.close();
+  }
 }
 
 /**
@@ -143,27 +156,31 @@ export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteRes
     throw new SinkError('INVALID_MODE', `mode ${String(mode)} is not a file mode (0 to 0o7777)`);
   }
   const target = locate(fs, request);
-  const existing = inspect(fs, target);
-  const previous = existing?.text;
-  const sameContent = existing !== undefined && existing.exactText && sameIgnoringTimestamp(existing.text, request.content);
+  try {
+    const existing = inspect(target);
+    const previous = existing?.text;
+    const sameContent = existing !== undefined && existing.exactText && sameIgnoringTimestamp(existing.text, request.content);
 
-  if (sameContent && matchesMetadata(existing.stat, mode, request.owner)) {
-    // A run killed mid-write leaves its temp file (a copy of the secrets) even when it had nothing new to say.
-    if (request.dryRun !== true) removeStaleTempFiles(fs, target, request.sweep);
-    return { status: 'unchanged', path: target.path, previous };
-  }
-  if (request.dryRun === true) return { status: 'would-write', path: target.path, previous };
+    if (sameContent && matchesMetadata(existing.stat, mode, request.owner)) {
+      // A run killed mid-write leaves its temp file (a copy of the secrets) even when it had nothing new to say.
+      if (request.dryRun !== true) removeStaleTempFiles(target, request.sweep);
+      return { status: 'unchanged', path: target.path, previous };
+    }
+    if (request.dryRun === true) return { status: 'would-write', path: target.path, previous };
 
-  // Same content, wrong mode or owner: fix it in place so the mtime (and the header's time) stay.
-  if (sameContent) {
-    removeStaleTempFiles(fs, target, request.sweep);
-    fixMetadata(fs, target, mode, request.owner);
-  } else {
-    ensureDirectories(fs, target);
-    removeStaleTempFiles(fs, target, request.sweep);
-    replaceFile(fs, target, request.content, mode, request.owner);
+    // Same content, wrong mode or owner: fix it in place so the mtime (and the header's time) stay.
+    if (sameContent) {
+      removeStaleTempFiles(target, request.sweep);
+      fixMetadata(target, existing.stat, mode, request.owner);
+    } else {
+      ensureDirectories(target);
+      removeStaleTempFiles(target, request.sweep);
+      replaceIn(target.dir, target.name, Buffer.from(request.content, 'utf8'), mode, request.owner, target.display);
+    }
+    return { status: 'written', path: target.path, previous };
+  } finally {
+    target.dir.close();
   }
-  return { status: 'written', path: target.path, previous };
 }
 
 /**
@@ -181,7 +198,7 @@ function withoutTimestamp(text: string): string {
   return text.replace(HEADER_TIMESTAMP, '$1');
 }
 
-function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>, checked?: string): Target {
+function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>): Target {
   const { root, comfyuiDir, path } = request;
   const shown = path.includes('\0') ? JSON.stringify(path) : path;
   // Resolved once here; below, containment is a prefix test on these.
@@ -198,79 +215,161 @@ function locate(fs: FileSystem, request: Pick<WriteRequest, 'root' | 'comfyuiDir
   if (!isBelow(rootDir, absolute, false)) throw unsafe(display, `the path ${path} leaves ${relativeBelow(base, rootDir) || '.'}`);
   if (/[\\/]$/.test(path)) throw new SinkError('NOT_A_FILE', `${display} names a directory, not a file`, { file: display });
 
-  checkDirectories(fs, base, nodePath.dirname(absolute), display, checked);
-  const stat = lstatIfExists(fs, absolute, display);
-  if (stat?.isSymbolicLink() === true) return { ...followAllowedLink(fs, absolute, display, request.allowedLinkDir), found: stat };
-  if (stat !== undefined && !stat.isFile()) throw notAFile(display, stat);
-  return { path: absolute, anchor: root, display, absent: stat === undefined, found: stat };
+  const components = componentsBetween(base, nodePath.dirname(absolute));
+  const rootDepth = componentsBetween(base, rootDir).length;
+  const { dir, missing } = walkFrom(fs, base, components, display);
+  const target: Target = { path: absolute, name: nodePath.basename(absolute), display, dir, missing, aboveRoot: Math.max(0, rootDepth - (components.length - missing.length)) };
+  if (missing.length > 0) return { ...target, absent: true };
+  let stat: Stats | undefined;
+  try {
+    stat = lstatIn(dir, target.name, display);
+    if (stat?.isSymbolicLink() === true) {
+      const followed = followAllowedLink(fs, dir, absolute, display, request.allowedLinkDir);
+      dir.close();
+      return { ...followed, found: stat };
+    }
+    if (stat !== undefined && !stat.isFile()) throw notAFile(display, stat);
+  } catch (error) {
+    dir.close();
+    throw error;
+  }
+  return { ...target, absent: stat === undefined, found: stat };
+}
+
+/** Opens the trusted `base` and walks `components` below it (`walkBelow`), refusing links. */
+function walkFrom(fs: FileSystem, base: string, components: readonly string[], display: string): { dir: TreeDir; missing: readonly string[] } {
+  let start: TreeDir;
+  try {
+    start = TreeDir.open(fs, base);
+  } catch (error) {
+    if (error instanceof SinkError) throw error;
+    throw new SinkError('READ_FAILED', `cannot open the directory of ${display} (${errnoCode(error) ?? 'error'})`, { file: display, cause: error });
+  }
+  return walkBelow(start, components, (index, problem, error) => {
+    const where = components.slice(0, index + 1).join(nodePath.sep);
+    if (problem === 'link') return unsafe(display, `its directory ${where} is a symbolic link`);
+    if (problem === 'not-dir') return unsafe(display, `${where} is not a directory`);
+    return new SinkError('READ_FAILED', `cannot open the directory ${where} of ${display} (${problem})`, { file: display, cause: error });
+  });
 }
 
 /** The one link we may follow: ours, into `allowedLinkDir`, to a plain file reached without links. */
-function followAllowedLink(fs: FileSystem, link: string, display: string, allowedLinkDir: string | undefined): Target {
-  const destination = nodePath.resolve(nodePath.dirname(link), fs.readlinkSync(link));
+function followAllowedLink(fs: FileSystem, dir: TreeDir, link: string, display: string, allowedLinkDir: string | undefined): Target {
+  let text: string;
+  try {
+    text = dir.readlink(nodePath.basename(link));
+  } catch (error) {
+    // EINVAL: what was a link a moment ago no longer is — someone is changing the tree under this run.
+    throw new SinkError('TARGET_CHANGED', `${display} changed while comfy-secrets was looking at it (${errnoCode(error) ?? 'error'}); nothing was written, run again`, { file: display, cause: error });
+  }
+  const destination = nodePath.resolve(nodePath.dirname(link), text);
   if (allowedLinkDir === undefined || !nodePath.isAbsolute(allowedLinkDir) || !isInside(allowedLinkDir, destination, false)) {
     throw unsafe(display, 'it is a symbolic link, and comfy-secrets does not write through links it did not create');
   }
   const shown = `${display} -> ${destination}`;
-  checkDirectories(fs, allowedLinkDir, nodePath.dirname(destination), shown);
-  const stat = lstatIfExists(fs, destination, shown);
-  if (stat?.isSymbolicLink() === true) throw unsafe(shown, 'the link points to another link');
-  if (stat !== undefined && !stat.isFile()) throw notAFile(shown, stat);
-  return { path: destination, anchor: allowedLinkDir, display: shown, absent: stat === undefined };
-}
-
-/** Every existing directory below `from` down to `to` must be a real directory, not a link. */
-function checkDirectories(fs: FileSystem, from: string, to: string, display: string, checked?: string): void {
-  for (const directory of directoriesBetween(from, to)) {
-    if (directory === checked) continue;
-    const stat = lstatIfExists(fs, directory, display);
-    if (stat === undefined) return; // the rest does not exist yet; ensureDirectories creates it
-    if (stat.isSymbolicLink()) throw unsafe(display, `its directory ${nodePath.relative(from, directory)} is a symbolic link`);
-    if (!stat.isDirectory()) throw unsafe(display, `${nodePath.relative(from, directory)} is not a directory`);
+  const store = nodePath.resolve(allowedLinkDir);
+  const components = componentsBetween(store, nodePath.dirname(destination));
+  // A dangling link of ours whose store is gone (a recreated container's fresh /dev/shm): nothing to
+  // read, and the store makes its directory itself; here the directory above stands in, creating nothing.
+  let above = store;
+  while (lstatIfMissing(fs, above) && nodePath.dirname(above) !== above) above = nodePath.dirname(above);
+  const gone = componentsBetween(above, store);
+  const walk = walkFrom(fs, above, [...gone, ...components], shown);
+  const target: Target = { path: destination, name: nodePath.basename(destination), display: shown, dir: walk.dir, missing: walk.missing, aboveRoot: gone.length };
+  if (walk.missing.length > 0) return { ...target, absent: true };
+  try {
+    const stat = lstatIn(walk.dir, target.name, shown);
+    if (stat?.isSymbolicLink() === true) throw unsafe(shown, 'the link points to another link');
+    if (stat !== undefined && !stat.isFile()) throw notAFile(shown, stat);
+    return { ...target, absent: stat === undefined };
+  } catch (error) {
+    walk.dir.close();
+    throw error;
   }
 }
 
-/** The directories strictly below `from` down to and including `to`, outermost first. */
-function directoriesBetween(from: string, to: string): string[] {
+/** The components of the path from `from` down to `to` (`to` inside `from`, or equal: none). */
+function componentsBetween(from: string, to: string): string[] {
   const outer = nodePath.resolve(from);
   const inner = nodePath.resolve(to);
   if (inner === outer) return [];
-  // Every caller passes a `to` inside `from`: its directories are prefixes of it, no path arithmetic.
-  if (isBelow(outer, inner, false)) {
-    const directories: string[] = [];
-    const start = outer.endsWith(nodePath.sep) ? outer.length : outer.length + 1;
-    for (let end = inner.indexOf(nodePath.sep, start); end !== -1; end = inner.indexOf(nodePath.sep, end + 1)) directories.push(inner.slice(0, end));
-    directories.push(inner);
-    return directories;
-  }
-  let current = from;
-  return nodePath.relative(from, to).split(nodePath.sep).map((part) => (current = nodePath.join(current, part)));
+  const prefix = outer.endsWith(nodePath.sep) ? outer : outer + nodePath.sep;
+  const relative = inner.startsWith(prefix) ? inner.slice(prefix.length) : nodePath.relative(outer, inner);
+  return relative.split(nodePath.sep).filter((part) => part !== '');
 }
 
 /**
- * Creates the directories missing between `anchor` and `file`'s directory as a write does (each
- * `DIRECTORY_MODE` whatever the umask, none through a link, re-checked for links afterwards), for
- * files the writer does not write itself: the memory store's links.
+ * The directory holding `file` (absolute, inside `comfyuiDir`), open, with the directories missing
+ * between `root` and it created as a write creates them (each `DIRECTORY_MODE` whatever the umask,
+ * none through a link): for the files the writer does not write itself, the memory store's links.
+ * The caller closes it.
+ * @throws SinkError `UNSAFE_PATH` or `WRITE_FAILED`
  */
-export function ensureParentDirectories(fs: FileSystem, anchor: string, file: string, display: string): void {
-  ensureDirectories(fs, { path: file, anchor, display });
+export function openParentForWrite(fs: FileSystem, comfyuiDir: string, root: string, file: string, display: string): TreeDir {
+  const base = nodePath.resolve(comfyuiDir);
+  if (!isBelow(base, nodePath.resolve(file), false) || !isBelow(base, nodePath.resolve(root), true)) throw unsafe(display, `it is not inside ${comfyuiDir}`);
+  const components = componentsBetween(base, nodePath.dirname(file));
+  const rootDepth = componentsBetween(base, root).length;
+  const { dir, missing } = walkFrom(fs, base, components, display);
+  const target: Target = { path: file, name: nodePath.basename(file), display, dir, missing, aboveRoot: Math.max(0, rootDepth - (components.length - missing.length)) };
+  try {
+    ensureDirectories(target);
+  } catch (error) {
+    target.dir.close();
+    throw error;
+  }
+  return target.dir;
 }
 
-/** Creates the missing directories between the anchor and the target, each without following a link. */
-function ensureDirectories(fs: FileSystem, target: Target): void {
-  for (const directory of directoriesBetween(target.anchor, nodePath.dirname(target.path))) {
-    try {
-      fs.mkdirSync(directory, { mode: DIRECTORY_MODE });
-    } catch (error) {
-      if (errnoCode(error) === 'EEXIST') continue; // checked below
-      throw writeFailed(target, `creating directory ${nodePath.basename(directory)}`, error);
-    }
-    withFile(fs, target, directory, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW, 'setting directory mode', (fd) =>
-      fs.fchmodSync(fd, DIRECTORY_MODE),
-    );
+/**
+ * The directory holding the tree file `file` (absolute, inside `comfyuiDir`), open, reached without
+ * links; `undefined` when a directory on the way does not exist. For `clean` and the state's backups:
+ * read, remove or restore the file through it, by its name (`path.basename(file)`). The caller closes it.
+ * @throws SinkError `UNSAFE_PATH` (a link or a non-directory on the way) or `READ_FAILED`
+ */
+export function openTreeDirOf(fs: FileSystem, comfyuiDir: string, file: string, display: string): TreeDir | undefined {
+  const base = nodePath.resolve(comfyuiDir);
+  if (!isBelow(base, nodePath.resolve(file), false)) throw unsafe(display, `it is not inside ${comfyuiDir}`);
+  // A tree removed since (a container's volume gone) holds nothing to clean.
+  if (lstatIfMissing(fs, base)) return undefined;
+  const { dir, missing } = walkFrom(fs, base, componentsBetween(base, nodePath.dirname(file)), display);
+  if (missing.length === 0) return dir;
+  dir.close();
+  return undefined;
+}
+
+/** Creates the directories missing below `target.dir` (never at or above the write root), each without following a link. */
+function ensureDirectories(target: Target): void {
+  if (target.missing.length === 0) return;
+  if (target.aboveRoot > 0) {
+    throw writeFailed(target, `creating directory ${target.missing[0] as string}`, Object.assign(new Error('the write root does not exist'), { code: 'ENOENT' }));
   }
-  // A concurrent runner (or a node) may have made one of them since `locate` looked.
-  checkDirectories(fs, target.anchor, nodePath.dirname(target.path), target.display);
+  for (const name of target.missing) {
+    let created = true;
+    try {
+      target.dir.mkdir(name, DIRECTORY_MODE);
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw writeFailed(target, `creating directory ${name}`, error);
+      created = false; // a concurrent runner (or a node) made it since the walk: opened below like any other
+    }
+    let next: TreeDir;
+    try {
+      next = target.dir.openDir(name);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOTDIR') throw unsafe(target.display, linkOrNotDir(target.dir, name) === 'link' ? `its directory ${name} is a symbolic link` : `${name} is not a directory`);
+      throw writeFailed(target, `opening directory ${name}`, error);
+    }
+    target.dir.close();
+    target.dir = next;
+    if (created) {
+      try {
+        target.dir.chmod(DIRECTORY_MODE);
+      } catch (error) {
+        throw writeFailed(target, 'setting directory mode', error);
+      }
+    }
+  }
+  target.missing = [];
 }
 
 interface Existing {
@@ -280,34 +379,35 @@ interface Existing {
   readonly stat: Stats;
 }
 
-function inspect(fs: FileSystem, target: Target): Existing | undefined {
+function inspect(target: Target): Existing | undefined {
   // One created since `locate` looked is replaced by the rename all the same, as it would be had it
   // appeared just after this open.
   if (target.absent === true) return undefined;
-  const existing = readExistingBytes(fs, target.path, target.display);
+  const existing = readFileIn(target.dir, target.name, target.display);
   if (existing === undefined) return undefined;
   const text = existing.bytes.toString('utf8');
   return { text, exactText: Buffer.from(text, 'utf8').equals(existing.bytes), stat: existing.stat };
 }
 
 /**
- * The bytes and metadata of the file at `absolutePath`, read as the writer reads what it replaces:
- * the last component not followed, and only a regular file with no other hard link. `undefined` when
- * nothing is there.
+ * The bytes and metadata of the file `name` in `dir`, read as the writer reads what it replaces: not
+ * followed if it is a link, and only a regular file with no other hard link. `undefined` when nothing
+ * is there.
  * @param display the file's name in errors
  * @throws SinkError `UNSAFE_PATH`, `NOT_A_FILE` or `READ_FAILED`
  */
-export function readExistingBytes(fs: FileSystem, absolutePath: string, display: string): { bytes: Buffer; stat: Stats } | undefined {
+export function readFileIn(dir: TreeDir, name: string, display: string): { bytes: Buffer; stat: Stats } | undefined {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO swapped in since the lstat must not hang the container start.
-    fd = fs.openSync(absolutePath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = dir.open(name, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') throw unsafe(display, 'it is a symbolic link');
     throw new SinkError('READ_FAILED', `cannot read ${display} (${code ?? 'error'})`, { file: display, cause: error });
   }
+  const fs = dir.fileSystem;
   try {
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) throw notAFile(display, stat);
@@ -322,15 +422,46 @@ export function readExistingBytes(fs: FileSystem, absolutePath: string, display:
   }
 }
 
+/**
+ * `readFileIn` for a file of the ComfyUI tree named by its absolute path: the directories on the way
+ * opened without following links (`openTreeDirOf`). For the state's backup of a file about to be replaced.
+ */
+export function readTreeFile(fs: FileSystem, comfyuiDir: string, file: string, display: string): { bytes: Buffer; stat: Stats } | undefined {
+  const dir = openTreeDirOf(fs, comfyuiDir, file, display);
+  if (dir === undefined) return undefined;
+  try {
+    return readFileIn(dir, nodePath.basename(file), display);
+  } finally {
+    dir.close();
+  }
+}
+
 function matchesMetadata(stat: Stats, mode: number, owner: WriteRequest['owner']): boolean {
   return (stat.mode & 0o7777) === mode && (owner === undefined || (stat.uid === owner.uid && stat.gid === owner.gid));
 }
 
-function fixMetadata(fs: FileSystem, target: Target, mode: number, owner: WriteRequest['owner']): void {
-  withFile(fs, target, target.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK, 'setting mode', (fd) => {
+/** chmod/chown of the very file `inspect` read: opened again through the same directory, and checked to be that inode. */
+function fixMetadata(target: Target, seen: Stats, mode: number, owner: WriteRequest['owner']): void {
+  const fs = target.dir.fileSystem;
+  let fd: number;
+  try {
+    fd = target.dir.open(target.name, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if (errnoCode(error) === 'ELOOP') throw unsafe(target.display, 'it is a symbolic link');
+    throw writeFailed(target, 'setting mode', error);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.ino !== seen.ino || stat.dev !== seen.dev || stat.nlink > 1) {
+      throw new SinkError('TARGET_CHANGED', `${target.display} was replaced while comfy-secrets was writing it; nothing was changed, run again`, { file: target.display });
+    }
     applyMetadata(fs, fd, mode, owner);
     fs.fsyncSync(fd);
-  });
+  } catch (error) {
+    throw writeFailed(target, 'setting mode', error);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** chown first: it may clear set-id bits, and the mode asked for is the one that must hold. */
@@ -339,20 +470,29 @@ function applyMetadata(fs: FileSystem, fd: number, mode: number, owner: WriteReq
   fs.fchmodSync(fd, mode);
 }
 
-/** Temp file next to the target, metadata set before any byte lands, renamed over the target. */
-function replaceFile(fs: FileSystem, target: Target, content: string, mode: number, owner: WriteRequest['owner']): void {
-  const directory = nodePath.dirname(target.path);
-  const temp = tempPathFor(target.path);
+/**
+ * Replaces `name` in `dir` with `bytes` atomically: a temp file (O_CREAT|O_EXCL, never an existing
+ * file or a planted link) created 0600, its owner and mode set before any byte lands, fsync, renamed
+ * over `name` within the same open directory, and the directory fsynced. For `clean`'s restores too.
+ * @throws SinkError `WRITE_FAILED` naming the step
+ */
+export function replaceFileIn(dir: TreeDir, name: string, bytes: Buffer, mode: number, owner: { uid: number; gid: number } | undefined, display: string): void {
+  replaceIn(dir, name, bytes, mode, owner, display);
+}
+
+function replaceIn(dir: TreeDir, name: string, bytes: Buffer, mode: number, owner: WriteRequest['owner'], display: string): void {
+  const fs = dir.fileSystem;
+  const failed = (step: string, error: unknown) =>
+    error instanceof SinkError ? error : new SinkError('WRITE_FAILED', `cannot write ${display}: ${errnoCode(error) ?? 'error'} while ${step}`, { file: display, cause: error });
+  const temp = tempNameFor(name);
   let fd: number | undefined;
   let step = 'creating the temp file';
   try {
-    // 'wx' = O_CREAT|O_EXCL: never opens an existing file or follows a planted link. 0o600 until the
-    // fchmod, whatever the umask.
-    fd = fs.openSync(temp, 'wx', DEFAULT_MODE);
+    fd = dir.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, DEFAULT_MODE);
     step = owner === undefined ? 'setting the mode' : 'setting the owner and mode';
     applyMetadata(fs, fd, mode, owner);
     step = 'writing';
-    writeAll(fs, fd, Buffer.from(content, 'utf8'));
+    writeAll(fs, fd, bytes);
     step = 'flushing to disk';
     fs.fsyncSync(fd);
     step = 'closing';
@@ -360,12 +500,17 @@ function replaceFile(fs: FileSystem, target: Target, content: string, mode: numb
     fd = undefined;
     fs.closeSync(closing);
     step = 'renaming into place';
-    fs.renameSync(temp, target.path);
+    dir.rename(temp, name);
   } catch (error) {
-    discard(fs, fd, temp);
-    throw writeFailed(target, step, error);
+    discard(dir, fd, temp);
+    throw failed(step, error);
   }
-  syncDirectory(fs, target, directory);
+  try {
+    // Makes the rename itself durable: without it a crash can bring the old file back.
+    dir.sync();
+  } catch (error) {
+    if (!DIRECTORY_FSYNC_UNSUPPORTED.has(errnoCode(error) ?? '')) throw failed('flushing the directory', error);
+  }
 }
 
 /** All of `bytes`, however many calls it takes; a call that writes nothing is an error, not a hang. */
@@ -378,28 +523,18 @@ export function writeAll(fs: FileSystem, fd: number, bytes: Buffer): void {
 }
 
 /** Best effort after a failure: the original error is the one worth reporting. */
-function discard(fs: FileSystem, fd: number | undefined, temp: string): void {
+function discard(dir: TreeDir, fd: number | undefined, temp: string): void {
   if (fd !== undefined) {
     try {
-      fs.closeSync(fd);
+      dir.fileSystem.closeSync(fd);
     } catch {
       // already failing
     }
   }
   try {
-    fs.unlinkSync(temp);
+    dir.unlink(temp);
   } catch {
     // ENOENT when the open itself failed; anything else is left for the next run's stale-temp sweep
-  }
-}
-
-/** Makes the rename itself durable: without it a crash can bring the old file back. */
-function syncDirectory(fs: FileSystem, target: Target, directory: string): void {
-  try {
-    withFile(fs, target, directory, constants.O_RDONLY | constants.O_DIRECTORY, 'flushing the directory', (fd) => fs.fsyncSync(fd));
-  } catch (error) {
-    if (error instanceof SinkError && DIRECTORY_FSYNC_UNSUPPORTED.has(errnoCode(error.cause) ?? '')) return;
-    throw error;
   }
 }
 
@@ -409,13 +544,15 @@ function syncDirectory(fs: FileSystem, target: Target, directory: string): void 
  * temp file is another runner writing right now and is kept. With a `sweep`, each directory is listed
  * once per run and later writes there only look through the temp files that listing found.
  */
-function removeStaleTempFiles(fs: FileSystem, target: Target, sweep: TempSweep | undefined): void {
+function removeStaleTempFiles(target: Target, sweep: TempSweep | undefined): void {
+  // A directory still to be created holds nothing.
+  if (target.missing.length > 0) return;
   const directory = nodePath.dirname(target.path);
-  const prefix = tempPrefix(target.path);
+  const prefix = tempPrefix(target.name);
   let names = sweep?.get(directory);
   if (names === undefined) {
     try {
-      names = fs.readdirSync(directory).filter((name) => name.endsWith(TEMP_SUFFIX));
+      names = target.dir.list().filter((name) => name.endsWith(TEMP_SUFFIX));
     } catch (error) {
       throw writeFailed(target, 'listing the directory for stale temp files', error);
     }
@@ -427,7 +564,7 @@ function removeStaleTempFiles(fs: FileSystem, target: Target, sweep: TempSweep |
     const pid = Number(match?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || (pid !== process.pid && isAlive(pid))) continue;
     try {
-      fs.unlinkSync(nodePath.join(directory, name));
+      target.dir.unlink(name);
     } catch (error) {
       // A stale temp holds a copy of the secrets: not being able to remove it is worth failing over.
       if (errnoCode(error) !== 'ENOENT') throw writeFailed(target, `removing the stale temp file ${name}`, error);
@@ -435,41 +572,38 @@ function removeStaleTempFiles(fs: FileSystem, target: Target, sweep: TempSweep |
   }
 }
 
-function tempPrefix(path: string): string {
-  return `.${nodePath.basename(path).slice(0, TEMP_NAME_PREFIX_MAX)}.`;
+function tempPrefix(name: string): string {
+  return `.${name.slice(0, TEMP_NAME_PREFIX_MAX)}.`;
 }
 
 /**
- * A fresh temp path beside `target`: `.<name>.<pid>.<random>.comfy-secrets.tmp`. Everything that
- * renames a temp into the tree (the memory store's links too) names it here, so the stale-temp sweep
- * recognises what a killed run left.
+ * A fresh temp name for `name`: `.<name>.<pid>.<random>.comfy-secrets.tmp`. Everything that renames a
+ * temp into the tree (the memory store's links too) names it here, so the stale-temp sweep recognises
+ * what a killed run left.
  */
+export function tempNameFor(name: string): string {
+  return `${tempPrefix(name)}${process.pid}.${randomToken()}${TEMP_SUFFIX}`;
+}
+
+/** `tempNameFor` beside `target`, as a path (the state directory's own files). */
 export function tempPathFor(target: string): string {
-  return nodePath.join(nodePath.dirname(target), `${tempPrefix(target)}${process.pid}.${randomToken()}${TEMP_SUFFIX}`);
+  return nodePath.join(nodePath.dirname(target), tempNameFor(nodePath.basename(target)));
 }
 
-/** Opens `path`, runs `use`, closes; every failure becomes WRITE_FAILED naming `step`. */
-function withFile(fs: FileSystem, target: Target, path: string, flags: number, step: string, use: (fd: number) => void): void {
-  let fd: number;
+/** Whether nothing is at `path` (by path: for the trusted directories above a store only). */
+function lstatIfMissing(fs: FileSystem, path: string): boolean {
   try {
-    fd = fs.openSync(path, flags);
-  } catch (error) {
-    throw writeFailed(target, step, error);
-  }
-  try {
-    use(fd);
-  } catch (error) {
-    throw writeFailed(target, step, error);
-  } finally {
-    fs.closeSync(fd);
+    return fs.lstatSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
   }
 }
 
-function lstatIfExists(fs: FileSystem, path: string, display: string): Stats | undefined {
+function lstatIn(dir: TreeDir, name: string, display: string): Stats | undefined {
   try {
     // No exception for a missing path: a first start misses most of them, and each thrown one costs
     // Node an Error with a stack.
-    return fs.lstatSync(path, { throwIfNoEntry: false });
+    return dir.lstat(name);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return undefined;
@@ -486,10 +620,6 @@ function isInside(outer: string, inner: string, allowEqual: boolean): boolean {
 function isBelow(base: string, path: string, allowEqual: boolean): boolean {
   if (path === base) return allowEqual;
   return path.startsWith(base.endsWith(nodePath.sep) ? base : base + nodePath.sep);
-}
-
-function displayPath(comfyuiDir: string, absolute: string): string {
-  return relativeBelow(nodePath.resolve(comfyuiDir), nodePath.resolve(absolute));
 }
 
 /** `path.relative(base, path)` for resolved paths, without its general case for the usual path below the base. */

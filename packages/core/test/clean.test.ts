@@ -63,7 +63,8 @@ describe('the memory store directory', () => {
       ...realFileSystem,
       unlinkSync: (file) => {
         realFileSystem.unlinkSync(file);
-        if (file === storedAt) fs.writeFileSync(newcomer, 'B_TOKEN=fake-b-token\n', { mode: 0o600 });
+        // Through the store's open directory: /proc/self/fd/<fd>/<name>.
+        if (path.basename(String(file)) === path.basename(storedAt)) fs.writeFileSync(newcomer, 'B_TOKEN=fake-b-token\n', { mode: 0o600 });
       },
     };
 
@@ -82,15 +83,17 @@ test("a restore's temp file that clean could not remove is swept by the next wri
   const state = RunState.open(realFileSystem, stateDir, uid);
   writeTarget(realFileSystem, captureLogger().logger, { state }, { sink: sink({ name: 'node_a' }), carriesSecret: true, linkPath: target, file: 'custom_nodes/node_a/.env', request });
   state.commit();
-  // As a clean killed between writing the restored file and renaming it leaves it.
+  // As a clean killed between writing the restored file and renaming it leaves it. Clean acts
+  // through the node directory's descriptor (/proc/self/fd/<fd>/<name>); the state directory by path.
+  const inNode = (file: unknown) => String(file).startsWith('/proc/self/fd/');
   const interrupted: FileSystem = {
     ...realFileSystem,
     renameSync: (from, to) => {
-      if (to === target) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
+      if (inNode(to) && path.basename(String(to)) === '.env') throw Object.assign(new Error('interrupted'), { code: 'EIO' });
       realFileSystem.renameSync(from, to);
     },
     unlinkSync: (file) => {
-      if (path.dirname(String(file)) === root) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
+      if (inNode(file)) throw Object.assign(new Error('interrupted'), { code: 'EIO' });
       realFileSystem.unlinkSync(file);
     },
   };
@@ -100,4 +103,18 @@ test("a restore's temp file that clean could not remove is swept by the next wri
   writeFileSafely(realFileSystem, { ...request, content: 'A_TOKEN=fake-a-token-2\n' });
 
   expect(fs.readdirSync(root)).toEqual(['.env']);
+});
+
+test('a record whose whole ComfyUI tree is gone is forgotten as gone, not kept', () => {
+  const comfyuiDir = testdir({ 'custom_nodes/node_a/': '' });
+  const stateDir = testdir();
+  const root = path.join(comfyuiDir, 'custom_nodes', 'node_a');
+  const state = RunState.open(realFileSystem, stateDir, uid);
+  writeTarget(realFileSystem, captureLogger().logger, { state }, { sink: sink({ name: 'node_a' }), carriesSecret: true, linkPath: path.join(root, '.env'), file: 'custom_nodes/node_a/.env', request: { root, comfyuiDir, path: '.env', content: 'A_TOKEN=fake-a-token\n' } });
+  state.commit();
+  fs.rmSync(comfyuiDir, { recursive: true });
+
+  const report = cleanRecorded(realFileSystem, RunState.open(realFileSystem, stateDir, uid));
+
+  expect(report.counts).toEqual({ removed: 0, restored: 0, gone: 1, kept: 0 });
 });

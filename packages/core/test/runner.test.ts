@@ -307,17 +307,25 @@ describe('Runner', () => {
 });
 
 describe('Runner path checks', () => {
-  it("does not lstat the node directory again in the runner's path check, right after the installed-node check", () => {
+  it('reaches the node directory through open directories, never by its path, once the installed-node check has found it', () => {
     const comfyuiDir = testdir({ 'custom_nodes/other_node/': '' });
     const nodeDir = path.join(comfyuiDir, 'custom_nodes/other_node');
     const asked: string[] = [];
-    const counting = { ...fs, lstatSync: ((file: string, options?: fs.StatSyncOptions) => (asked.push(file), fs.lstatSync(file, options))) as typeof fs.lstatSync };
+    const opened: Array<[string, number]> = [];
+    const counting = {
+      ...fs,
+      lstatSync: ((file: string, options?: fs.StatSyncOptions) => (asked.push(file), fs.lstatSync(file, options))) as typeof fs.lstatSync,
+      openSync: ((file: string, flags: number, mode?: number) => (opened.push([file, flags]), fs.openSync(file, flags, mode))) as typeof fs.openSync,
+    };
     const capture = captureLogger();
     const container = createContainer({ env: { OPENAI_API_KEY: CANARY }, cwd: comfyuiDir, sinks: loaded(other), logger: capture.logger, redactor: capture.redactor, fs: counting });
 
     expect(container.resolve(Runner).run({ comfyuiDir }).counts.written).toBe(1);
-    // Once by the installed-node check, once by the safe writer's own check of a disk write.
-    expect(asked.filter((file) => file === nodeDir)).toHaveLength(2);
-    expect(asked).toContain(path.join(comfyuiDir, 'custom_nodes'));
+    // By path only in the installed-node check; every act goes through descriptors.
+    expect(asked.filter((file) => file === nodeDir)).toHaveLength(1);
+    expect(opened.filter(([file]) => file.startsWith(comfyuiDir) && file !== comfyuiDir)).toEqual([]);
+    const nodeOpens = opened.filter(([file]) => /^\/proc\/self\/fd\/\d+\/other_node$/.test(file));
+    expect(nodeOpens.length).toBeGreaterThan(0);
+    for (const [, flags] of nodeOpens) expect(flags & fs.constants.O_NOFOLLOW).toBe(fs.constants.O_NOFOLLOW);
   });
 });

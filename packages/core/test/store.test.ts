@@ -49,7 +49,8 @@ test('lists the store directory for stale temp files once per run with a sweep r
 
   for (const node of ['a', 'b', 'c']) store.write({ target: path.join(base, node, '.env'), content: `NODE=${node}\n`, mode: 0o600, sweep });
 
-  expect(calls).toEqual([path.join(storeDir, 'store')]);
+  // Listed through its open descriptor (`TreeDir`), once.
+  expect(calls).toEqual([expect.stringMatching(/^\/proc\/self\/fd\/\d+$/)]);
 });
 
 test('a first write makes the link in place: one symlink call, at the target itself, no temp link', () => {
@@ -168,15 +169,16 @@ describe('links deferred to a helper thread', () => {
   test('a deferred link that cannot be made comes back with the error an inline link throws, and what waited for it does not run', () => {
     const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
     const recorded: string[] = [];
-    fs.writeFileSync(path.join(base, 'a-file'), 'x');
-    const impossible = path.join(base, 'a-file', '.env');
+    // A directory where the link goes: symlink() finds it there, and the rename over it fails.
+    const impossible = path.join(base, 'a', 'taken');
+    fs.mkdirSync(impossible);
     for (const node of nodes.slice(0, 17)) store.write({ target: path.join(base, node, '.env'), content: 'X=1\n', mode: 0o600, deferLink: true });
     expect(store.write({ target: impossible, content: 'X=1\n', mode: 0o600, deferLink: true }).linkPending).toBe(true);
     store.afterLink(impossible, () => recorded.push('impossible'));
 
     const failures = store.settleLinks();
 
-    expect(failures.map(({ target, error }) => [target, error.code, error.message])).toEqual([[impossible, 'WRITE_FAILED', `cannot link ${impossible} into the memory store (ENOTDIR)`]]);
+    expect(failures.map(({ target, error }) => [target, error.code, error.message])).toEqual([[impossible, 'WRITE_FAILED', `cannot link ${impossible} into the memory store (EISDIR)`]]);
     expect(recorded).toEqual([]);
   });
 
@@ -190,5 +192,63 @@ describe('links deferred to a helper thread', () => {
         expect(fs.readlinkSync(target)).toBe(store.fileFor(target));
       }
     }
+  });
+});
+
+describe('links deferred in numbers', () => {
+  const openDescriptors = () => fs.readdirSync('/proc/self/fd').length;
+
+  test('holds at most a bounded number of directories open while links wait, and closes every one once settled', () => {
+    const nodes = Array.from({ length: 600 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+    for (const node of nodes) fs.mkdirSync(path.join(base, node));
+    const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+    const before = openDescriptors();
+    let most = 0;
+    const recorded: string[] = [];
+    for (const node of nodes) {
+      const target = path.join(base, node, '.env');
+      store.write({ target, content: `NODE=${node}\n`, mode: 0o600, deferLink: true });
+      store.afterLink(target, () => recorded.push(node));
+      most = Math.max(most, openDescriptors() - before);
+    }
+
+    expect(store.settleLinks()).toEqual([]);
+    // Each waiting link holds its directory open (the thread makes it through /proc/self/fd/<fd>);
+    // past 256 the store waits for those made so far. A few more for the thread itself.
+    expect(most).toBeLessThanOrEqual(256 + 16);
+    expect(recorded).toHaveLength(nodes.length);
+    expect(nodes.every((node) => fs.readlinkSync(path.join(base, node, '.env')) === store.fileFor(path.join(base, node, '.env')))).toBe(true);
+    expect(openDescriptors()).toBeLessThanOrEqual(before + 4);
+  });
+});
+
+describe('the store directory', () => {
+  test('stays the runner’s own with an --owner: 0711, so the owner can reach its files, not list or rename them', () => {
+    const store = new MemoryStore(realFileSystem, path.join(storeDir, 'store'), process.getuid!());
+    store.ensureDirectory({ uid: process.getuid!() + 1, gid: process.getgid!() + 1 });
+
+    const stat = fs.statSync(path.join(storeDir, 'store'));
+    expect([stat.uid, stat.mode & 0o7777]).toEqual([process.getuid!(), 0o711]);
+
+    store.ensureDirectory();
+    expect(fs.statSync(path.join(storeDir, 'store')).mode & 0o7777).toBe(0o700);
+  });
+
+  const asRoot = process.getuid?.() === 0 ? test : test.skip;
+  asRoot('of another user (an earlier version gave it to the --owner) is refused, even when that user is the --owner', () => {
+    const dir = path.join(storeDir, 'store');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.chownSync(dir, 1234, 1234);
+    const store = new MemoryStore(realFileSystem, dir, 0);
+
+    expect(() => store.ensureDirectory({ uid: 1234, gid: 1234 })).toThrow(/belongs to uid 1234, not to this user \(0\)/);
+  });
+
+  test('that is a link is refused', () => {
+    const dir = path.join(storeDir, 'store');
+    fs.symlinkSync(base, dir);
+    const store = new MemoryStore(realFileSystem, dir, process.getuid!());
+
+    expect(() => store.ensureDirectory()).toThrow(/is a symbolic link/);
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SinkError } from '../../src/errors';
 import { realFileSystem } from '../../src/fs';
-import { readExisting, resolveTarget, writeFileSafely } from '../../src/writer';
+import { readTarget, resolveTarget, writeFileSafely } from '../../src/writer';
 import { makeTree, request, type Tree } from './helpers';
 
 let tree: Tree;
@@ -116,24 +116,26 @@ test('creates missing directories below the node directory with mode 0755', () =
   expect(fs.existsSync(path.join(tree.nodeDir, 'config', 'keys', '.env'))).toBe(true);
 });
 
-test('readExisting refuses to read a symlink', () => {
+test('readTarget refuses to read a symlink', () => {
   const victim = path.join(tree.outside, 'victim');
   fs.writeFileSync(victim, 'private');
-  const link = path.join(tree.nodeDir, '.env');
-  fs.symlinkSync(victim, link);
+  fs.symlinkSync(victim, path.join(tree.nodeDir, '.env'));
 
-  expect(caught(() => readExisting(realFileSystem, link)).code).toBe('UNSAFE_PATH');
+  expect(caught(() => readTarget(realFileSystem, request(tree))).code).toBe('UNSAFE_PATH');
 });
 
-test('readExisting refuses a hard-linked file, which could be another file entirely', () => {
+test('readTarget refuses a hard-linked file, which could be another file entirely', () => {
   const victim = path.join(tree.outside, 'victim');
   fs.writeFileSync(victim, 'private');
-  const target = path.join(tree.nodeDir, '.env');
-  fs.linkSync(victim, target);
+  fs.linkSync(victim, path.join(tree.nodeDir, '.env'));
 
-  expect(caught(() => readExisting(realFileSystem, target)).code).toBe('UNSAFE_PATH');
+  expect(caught(() => readTarget(realFileSystem, request(tree))).code).toBe('UNSAFE_PATH');
 });
 
-test('readExisting returns undefined when there is no file', () => {
-  expect(readExisting(realFileSystem, path.join(tree.nodeDir, '.env'))).toBeUndefined();
+test('readTarget returns undefined when there is no file', () => {
+  expect(readTarget(realFileSystem, request(tree))).toBeUndefined();
+});
+
+test('readTarget returns undefined when its directory does not exist yet', () => {
+  expect(readTarget(realFileSystem, { ...request(tree), path: 'config/.env' })).toBeUndefined();
 });
