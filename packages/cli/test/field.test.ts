@@ -275,6 +275,29 @@ describe('as root without --owner, files belong to the owner of the node directo
     }
   });
 
+  runsAsRoot('node directories of two owners in one run, memory store: each owner reads its own file', () => {
+    fs.chmodSync(tree.dir, 0o755);
+    // A config_nodes.json node of nobody's runs first (config-nodes:… sorts before emprops_…), then the
+    // emprops node of root's: that second file must not close the store to nobody again.
+    const other = path.join(tree.dir, 'custom_nodes', 'nobody_node');
+    fs.mkdirSync(other);
+    fs.chownSync(other, NOBODY, NOBODY);
+    fs.writeFileSync(path.join(tree.dir, 'config_nodes.json'), JSON.stringify({ custom_nodes: [{ name: 'nobody_node', env: { NOBODY_TOKEN: '${NOBODY_TOKEN}' } }] }));
+    const storeParent = fs.mkdtempSync(path.join('/dev/shm', 'comfy-secrets-test-'));
+    try {
+      fs.chmodSync(storeParent, 0o755);
+      const args = ['run', '--comfyui-dir', root(), '--store', 'memory', '--store-dir', path.join(storeParent, 's'), '--config-nodes', path.join(tree.dir, 'config_nodes.json')];
+      const result = runCli(args, { env: { HF_TOKEN, NOBODY_TOKEN: 'nobody_FAKE_token_0005' } });
+      expect(result.status).toBe(0);
+      expect(fs.statSync(path.join(nodeDir(), '.env')).uid).toBe(0);
+      const read = readAsNobody(path.join(other, '.env'));
+      expect(read.stderr).toBe('');
+      expect(JSON.parse(read.stdout)).toEqual({ NOBODY_TOKEN: 'nobody_FAKE_token_0005' });
+    } finally {
+      fs.rmSync(storeParent, { recursive: true, force: true });
+    }
+  });
+
   runsAsRoot('--owner still wins', () => {
     fs.chownSync(nodeDir(), NOBODY, NOBODY);
     expect(runCli(['run', '--comfyui-dir', root(), '--owner', '0:0'], { env: { HF_TOKEN } }).status).toBe(0);
