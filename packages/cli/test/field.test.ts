@@ -69,6 +69,13 @@ describe('exec: the command sees what the files say (python-dotenv does not over
     expect([seen.s3_secret, seen.saver_secret, seen.lora_secret]).toEqual([AWS_KEY, AWS_KEY, AWS_KEY]);
   });
 
+  test('a key the sink leaves out because it is set empty is not passed on empty (os.getenv(NAME, default) would return the empty string)', () => {
+    const env = { CLOUD_PROVIDER: 'azure', AZURE_STORAGE_ACCOUNT: 'fakeaccount', AZURE_STORAGE_KEY: 'FAKE/azure+key==', STORAGE_ACCOUNT_NAME: '', STORAGE_ACCOUNT_KEY: '' };
+    const { status, seen } = execNode([], env);
+    expect(status).toBe(0);
+    expect(seen.saver_azure.slice(0, 2)).toEqual(['fakeaccount', 'FAKE/azure+key==']);
+  });
+
   test('a value the environment already holds stays in the command environment', () => {
     const { seen } = execNode([], { HF_TOKEN });
     expect(seen.before_load.HF_TOKEN).toBe(HF_TOKEN);
