@@ -143,8 +143,8 @@ export function readDotenvWith(reader: DotenvReader, files: readonly FileToRead[
 const CONFIGPARSER = `
 import configparser, json, sys
 out = []
-for path, section in json.load(sys.stdin):
-    cp = configparser.ConfigParser()
+for path, section, strict in json.load(sys.stdin):
+    cp = configparser.ConfigParser(strict=strict)
     try:
         cp.read(path)
     except configparser.Error as error:
@@ -169,11 +169,11 @@ export interface ConfigparserResult {
   readonly sections?: string[];
 }
 
-/** Python's `configparser.ConfigParser().read(path)`, then `get(section, key)` for every option. */
-export function readWithConfigparser(files: ReadonlyArray<{ text: string; section: string }>): ConfigparserResult[] {
+/** Python's `configparser.ConfigParser(strict=…).read(path)`, then `get(section, key)` for every option. */
+export function readWithConfigparser(files: ReadonlyArray<{ text: string; section: string; /** @default true */ strict?: boolean }>): ConfigparserResult[] {
   if (files.length === 0) return [];
   const asFiles = files.map(({ text }) => ({ text, keys: [] }));
-  return withFiles(asFiles, '.ini', (paths) => python(CONFIGPARSER, paths.map((file, index) => [file, files[index]?.section])) as ConfigparserResult[]);
+  return withFiles(asFiles, '.ini', (paths) => python(CONFIGPARSER, paths.map((file, index) => [file, files[index]?.section, files[index]?.strict ?? true])) as ConfigparserResult[]);
 }
 
 const CONFIGPARSER_SECTIONS = `

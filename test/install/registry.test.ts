@@ -168,6 +168,8 @@ const FAKE = {
   OPENAI_API_KEY: "sk-FAKE-registry-#hash 'quoted'",
   COMFYUI_MANAGER_SECURITY_LEVEL: 'normal',
   COMFYUI_MANAGER_NETWORK_MODE: 'offline',
+  // A fresh tree has no config.ini: Manager 3.33.5+ would choose uv by itself, so the sink wants it said.
+  COMFYUI_MANAGER_USE_UV: 'true',
 };
 
 let project: string;
@@ -256,7 +258,7 @@ describe('installed from a registry, outside the workspace', () => {
     // The emprops node never reads it: only eden_comfy_pipelines gets it.
     expect(emprops).not.toHaveProperty('OPENAI_API_KEY');
     expect(pythonDotenvValues(path.join(comfyui, 'custom_nodes/eden_comfy_pipelines/.env'))).toEqual({ OPENAI_API_KEY: FAKE.OPENAI_API_KEY });
-    expect(configparserSections(path.join(comfyui, 'user/__manager/config.ini')).default).toMatchObject({ security_level: 'normal', network_mode: 'offline' });
+    expect(configparserSections(path.join(comfyui, 'user/__manager/config.ini')).default).toMatchObject({ security_level: 'normal', network_mode: 'offline', use_uv: 'True', file_logging: 'True' });
     // The report names variables, never values.
     for (const value of [FAKE.AWS_ACCESS_KEY_ID, FAKE.HF_TOKEN, FAKE.OPENAI_API_KEY, 'fake-secret-from-the-registry-test']) {
       expect(run.stdout.includes(value) || run.stderr.includes(value)).toBe(false);

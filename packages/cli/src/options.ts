@@ -20,6 +20,7 @@ import type { CliContext } from './context';
 /** Options shared by the commands that run sinks (`run`, `plan`, `check`, `exec`). */
 export interface RunFlags {
   comfyuiDir?: string;
+  userDirectory?: string;
   envFile: string[];
   override?: boolean;
   secretsDir?: string;
@@ -55,6 +56,11 @@ export const discoveryOptions: readonly OptionSpec[] = [
 /** Options shared by `run`, `plan`, `check` and `exec`. */
 export const runOptions: readonly OptionSpec[] = [
   { name: 'comfyui-dir', value: '<dir>', description: 'ComfyUI root (default: $COMFYUI_PATH, else $WORKSPACE_PATH/ComfyUI, else /workspace/ComfyUI)' },
+  {
+    name: 'user-directory',
+    value: '<dir>',
+    description: "ComfyUI's user directory, when ComfyUI runs with --user-directory (default: $COMFY_SECRETS_USER_DIRECTORY, else <comfyui-dir>/user)",
+  },
   {
     name: 'env-file',
     short: 'f',
@@ -108,6 +114,22 @@ export function defaultComfyuiDir(env: Environment): string {
 
 export function comfyuiDir(flags: RunFlags, context: CliContext): string {
   return path.resolve(context.cwd, flags.comfyuiDir ?? defaultComfyuiDir(context.env));
+}
+
+/**
+ * ComfyUI's user directory: `--user-directory`, else `$COMFY_SECRETS_USER_DIRECTORY`, else undefined
+ * (the runner takes `<comfyui-dir>/user`). ComfyUI reads its own `--user-directory` from its command
+ * line only, so the container passes the same path to both. Like ComfyUI, it must be an existing directory.
+ */
+export function userDirectory(flags: RunFlags, context: CliContext): string | undefined {
+  const given = flags.userDirectory ?? setting(context.env, 'COMFY_SECRETS_USER_DIRECTORY');
+  if (given === undefined) return undefined;
+  const resolved = path.resolve(context.cwd, given);
+  const source = flags.userDirectory === undefined ? 'COMFY_SECRETS_USER_DIRECTORY' : '--user-directory';
+  if (context.fs.statSync(resolved, { throwIfNoEntry: false })?.isDirectory() !== true) {
+    throw new ConfigError('USER_DIR_MISSING', `${source} names ${resolved}, which is not a directory (ComfyUI refuses a --user-directory that does not exist too)`, { file: resolved });
+  }
+  return resolved;
 }
 
 export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContext, redactor: Redactor): Logger {

@@ -10,7 +10,8 @@ export function formatRunReport(report: RunReport, verb: string, showVariables: 
       lines.push(`  ${''.padEnd(11)} ${''.padEnd(width)}  ${file.status} ${file.path} (${file.format}, ${file.mode})`);
     }
     for (const error of sink.errors) lines.push(`  ${''.padEnd(11)} ${''.padEnd(width)}  error ${error.code}: ${error.message}`);
-    if (showVariables) for (const variable of sink.variables) lines.push(`      ${variable.key.padEnd(32)} ${describeVariable(variable)}`);
+    if (showVariables) for (const variable of sink.variables) lines.push(`      ${(variable.name ? `${variable.name} (${variable.key})` : variable.key).padEnd(32)} ${describeVariable(variable)}`);
+    for (const warning of sink.warnings ?? []) lines.push(`  ${''.padEnd(11)} ${''.padEnd(width)}  warning: ${warning}`);
     if (showVariables) for (const file of sink.files) if (file.reason) lines.push(`      location: ${file.reason}`);
   }
   const counts = Object.entries(report.counts).filter(([status, count]) => count > 0 || status === 'failed');
@@ -42,10 +43,11 @@ export function formatSinkList(sinks: readonly LoadedSink[], comfyuiDir?: string
   const blocks = sinks.map(({ sink, plugin, version }, index) => {
     const file = typeof sink.file === 'function' ? '(chosen by the sink from what is installed)' : `${sink.relativeTo === 'comfyui' ? '' : 'custom_nodes/<node>/'}${sink.file ?? '.env'}`;
     const format = typeof sink.format === 'object' ? sink.format.type : sink.format ?? 'dotenv';
+    // The variable a user sets, with the key it becomes when that is another name.
     const variables = Object.entries(sink.variables).map(([key, spec]) => {
       const mark = spec.required === true ? '*' : typeof spec.required === 'object' ? '+' : '';
       if (mark) marks.add(mark);
-      return `${key}${mark}`;
+      return `${spec.from?.[0] !== undefined && spec.from[0] !== key ? `${spec.from[0]} (${key})` : key}${mark}`;
     });
     const found = applies?.get(sink.name);
     const appliesLine =

@@ -97,9 +97,9 @@ describe('comfy-secrets clean', () => {
   });
 
   test("restores a merged config.ini to the user's own content, byte for byte", () => {
-    const written = run([], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
+    const written = run([], { COMFYUI_MANAGER_BYPASS_SSL: 'true' });
     expect(written.status).toBe(0);
-    expect(configparserSections(at(MANAGER_INI)).default).toMatchObject({ network_mode: 'offline', security_level: 'weak' });
+    expect(configparserSections(at(MANAGER_INI)).default).toMatchObject({ bypass_ssl: 'True', security_level: 'weak' });
 
     const result = clean();
 
@@ -109,8 +109,8 @@ describe('comfy-secrets clean', () => {
   });
 
   test('a second run keeps the first run\'s copy of the user\'s file, so clean still restores the original', () => {
-    run([], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
-    run([], { COMFYUI_MANAGER_NETWORK_MODE: 'private' });
+    run([], { COMFYUI_MANAGER_BYPASS_SSL: 'true' });
+    run([], { COMFYUI_MANAGER_BYPASS_SSL: 'false' });
 
     clean();
 
@@ -132,14 +132,14 @@ describe('memory store', () => {
   });
 
   test('configparser reads a config.ini through its link (--store memory)', () => {
-    run(['--store', 'memory'], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
+    run(['--store', 'memory'], { COMFYUI_MANAGER_BYPASS_SSL: 'true' });
 
     expect(fs.lstatSync(at(MANAGER_INI)).isSymbolicLink()).toBe(true);
-    expect(configparserSections(at(MANAGER_INI))).toEqual({ default: { security_level: 'weak', git_exe: '/opt/git', network_mode: 'offline' }, extra: { keep: 'me' } });
+    expect(configparserSections(at(MANAGER_INI))).toEqual({ default: { security_level: 'weak', git_exe: '/opt/git', bypass_ssl: 'True' }, extra: { keep: 'me' } });
   });
 
   test('a file without a secret stays on disk by default (ComfyUI-Manager rewrites its config.ini)', () => {
-    run([], { COMFYUI_MANAGER_NETWORK_MODE: 'offline' });
+    run([], { COMFYUI_MANAGER_BYPASS_SSL: 'true' });
 
     expect(fs.lstatSync(at(MANAGER_INI)).isFile()).toBe(true);
   });

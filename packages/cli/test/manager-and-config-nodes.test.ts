@@ -5,6 +5,8 @@ import { configparserSections, pythonDotenvValues } from '../../../test/helpers/
 
 const CHANNEL = 'https://example.invalid/channel?q=100%25&pct=5%';
 const EXISTING = '; my settings\n[default]\npreview_method = auto\ngit_exe = /usr/bin/git\n\n[extra]\nkeep = yes\n';
+/** ComfyUI 0.3.76 and later, where Manager 3.38+ reads user/__manager. */
+const NEW_COMFYUI = { 'ComfyUI/folder_paths.py': 'def get_system_user_directory(name="system"):\n    return name\n', 'ComfyUI/comfyui_version.py': '__version__ = "0.3.76"\n' };
 
 let tree: ReturnType<typeof tempTree>;
 afterEach(() => tree.cleanup());
@@ -15,7 +17,7 @@ describe('comfy-secrets run: the ComfyUI-Manager sink', () => {
     ['3.20.0', 'user/default/ComfyUI-Manager/config.ini'],
     ['3.0', 'custom_nodes/ComfyUI-Manager/config.ini'],
   ])('Manager %s: sets both keys in %s and keeps the old keys and sections', (version, file) => {
-    tree = tempTree({ 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': `[project]\nname = "comfyui-manager"\nversion = "${version}"\n`, [`ComfyUI/${file}`]: EXISTING });
+    tree = tempTree({ ...NEW_COMFYUI, 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': `[project]\nname = "comfyui-manager"\nversion = "${version}"\n`, [`ComfyUI/${file}`]: EXISTING });
     const result = runCli(['run', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager'], {
       env: { COMFYUI_MANAGER_SECURITY_LEVEL: 'weak', COMFYUI_MANAGER_CHANNEL_URL: CHANNEL },
     });
@@ -30,16 +32,17 @@ describe('comfy-secrets run: the ComfyUI-Manager sink', () => {
   });
 
   test('plan says which location and why', () => {
-    tree = tempTree({ 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': '[project]\nversion = "3.38.1"\n' });
-    const result = runCli(['plan', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager'], { env: { COMFYUI_MANAGER_NETWORK_MODE: 'offline' } });
-    expect(result.stdout).toContain('location: ComfyUI-Manager 3.38.1 (3.38 and later) reads user/__manager/config.ini');
+    tree = tempTree({ ...NEW_COMFYUI, 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': '[project]\nversion = "3.38.1"\n' });
+    const result = runCli(['plan', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager'], { env: { COMFYUI_MANAGER_NETWORK_MODE: 'offline', COMFYUI_MANAGER_USE_UV: 'false' } });
+    expect(result.stdout).toContain('location: ComfyUI-Manager 3.38.1 (custom_nodes/ComfyUI-Manager/pyproject.toml) on ComfyUI 0.3.76 (folder_paths has get_system_user_directory) reads user/__manager/config.ini');
+    expect(result.stdout).toContain('COMFYUI_MANAGER_NETWORK_MODE (network_mode)');
   });
 
   test('an invalid value exits 1 naming the variable and the allowed values, and leaves config.ini untouched', () => {
     tree = tempTree({ 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': '[project]\nversion = "3.38.1"\n', 'ComfyUI/user/__manager/config.ini': EXISTING });
     const result = runCli(['run', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager'], { env: { COMFYUI_MANAGER_NETWORK_MODE: 'intranet' } });
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain('network_mode (from COMFYUI_MANAGER_NETWORK_MODE) must be one of: public, private, offline');
+    expect(result.stdout).toContain('COMFYUI_MANAGER_NETWORK_MODE (network_mode) must be one of: public, private, offline');
     expect(fs.readFileSync(path.join(tree.dir, 'ComfyUI/user/__manager/config.ini'), 'utf8')).toBe(EXISTING);
   });
 });
@@ -112,4 +115,34 @@ describe('comfy-secrets run: config_nodes.json', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('CONFIG_NODES_UNREADABLE');
   });
+});
+
+describe('--user-directory and COMFY_SECRETS_USER_DIRECTORY', () => {
+  const files = { ...NEW_COMFYUI, 'ComfyUI/custom_nodes/ComfyUI-Manager/pyproject.toml': '[project]\nversion = "3.41"\n', 'data/user/__manager/config.ini': EXISTING };
+
+  test.each([
+    ['--user-directory', (dir: string) => ({ args: ['--user-directory', dir], env: {} })],
+    ['COMFY_SECRETS_USER_DIRECTORY', (dir: string) => ({ args: [], env: { COMFY_SECRETS_USER_DIRECTORY: dir } })],
+  ])('%s moves Manager\'s config.ini with ComfyUI\'s user directory', (_name, given) => {
+    tree = tempTree(files);
+    const { args, env } = given(path.join(tree.dir, 'data/user'));
+    const result = runCli(['run', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--only', 'comfyui-manager', ...args], { env: { ...env, COMFYUI_MANAGER_NETWORK_MODE: 'offline' } });
+    expect(result.status).toBe(0);
+    expect(configparserSections(path.join(tree.dir, 'data/user/__manager/config.ini')).default).toMatchObject({ network_mode: 'offline', git_exe: '/usr/bin/git' });
+    expect(fs.existsSync(path.join(tree.dir, 'ComfyUI/user'))).toBe(false);
+  });
+
+  test('a user directory that does not exist is a configuration error, exit 2', () => {
+    tree = tempTree(files);
+    const result = runCli(['run', '--comfyui-dir', path.join(tree.dir, 'ComfyUI'), '--user-directory', path.join(tree.dir, 'nope')], { env: { COMFYUI_MANAGER_NETWORK_MODE: 'offline' } });
+    expect(result.status).toBe(2);
+    expect(result.stderr + result.stdout).toContain('--user-directory names');
+  });
+});
+
+test('list names the variable a user sets, with the ini option beside it', () => {
+  tree = tempTree({});
+  const result = runCli(['list']);
+  expect(result.stdout).toContain('COMFYUI_MANAGER_SECURITY_LEVEL (security_level)');
+  expect(result.stdout).toContain('COMFYUI_MANAGER_ALLOW_GIT_URL_INSTALL (allow_git_url_install)');
 });

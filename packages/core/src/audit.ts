@@ -1,8 +1,8 @@
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import type { SecretSink, TargetChoice, VariableSpec } from './contract';
+import type { SecretSink, TargetChoice, TreeBase, VariableSpec } from './contract';
 import type { FileSystem } from './fs';
-import { chooseTarget } from './target';
+import { chooseTargets } from './target';
 import { TEMPLATE_REFERENCE } from './variables';
 
 /**
@@ -289,28 +289,38 @@ function sinkTargets(options: RootfsAuditOptions): Array<{ sink: SecretSink; tar
   const comfyui = path.join(rootfs, options.comfyuiDir);
   const targets: Array<{ sink: SecretSink; target: string }> = [];
   for (const sink of options.sinks) {
+    // A node that runs from outside custom_nodes (a pip package) has its files too.
+    if (sink.installedElsewhere && !sink.nodes.some((node) => lstat(fs, path.join(comfyui, 'custom_nodes', node)) !== undefined)) {
+      for (const choice of chooseFiles(sink, fs, comfyui, undefined)) {
+        if (choice.relativeTo === 'node') continue;
+        targets.push({ sink, target: path.resolve(choice.relativeTo === 'user' ? path.join(comfyui, 'user') : comfyui, choice.path) });
+      }
+    }
     for (const node of sink.nodes) {
       const nodeDir = path.join(comfyui, 'custom_nodes', node);
-      const choice = chooseFile(sink, fs, comfyui, nodeDir);
-      if (!choice) continue;
-      const base = choice.relativeTo === 'comfyui' ? comfyui : nodeDir;
-      targets.push({ sink, target: path.resolve(base, choice.path) });
+      for (const choice of chooseFiles(sink, fs, comfyui, nodeDir)) {
+        const base = choice.relativeTo === 'comfyui' ? comfyui : choice.relativeTo === 'user' ? path.join(comfyui, 'user') : nodeDir;
+        targets.push({ sink, target: path.resolve(base, choice.path) });
+      }
     }
   }
   return targets;
 }
 
-/** The sink's choice in the unpacked image; a `file()` that fails here has no target to look at. */
-function chooseFile(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeDir: string): TargetChoice | undefined {
+/** The sink's choice in the unpacked image (its user directory the default `user`); a `file()` that fails here has no target to look at. */
+function chooseFiles(sink: SecretSink, fs: FileSystem, comfyuiDir: string, nodeDir: string | undefined): TargetChoice[] {
+  const userDir = path.join(comfyuiDir, 'user');
+  const under = (relative: string, base?: TreeBase) => path.join(base === 'user' ? userDir : comfyuiDir, relative);
   try {
-    return chooseTarget(sink, {
+    return chooseTargets(sink, {
       comfyuiDir,
+      userDir,
       nodeDir,
-      readText: (relative) => readNoFollow(fs, path.join(comfyuiDir, relative))?.toString('utf8'),
-      exists: (relative) => lstat(fs, path.join(comfyuiDir, relative)) !== undefined,
+      readText: (relative, base) => readNoFollow(fs, under(relative, base))?.toString('utf8'),
+      exists: (relative, base) => lstat(fs, under(relative, base)) !== undefined,
     });
   } catch {
-    return undefined;
+    return [];
   }
 }
 

@@ -52,6 +52,13 @@ export type FormatSpec =
        * @default 'default'
        */
       section?: string;
+      /**
+       * Whether the reader is `ConfigParser()` (strict: a section or option that appears twice fails
+       * its whole read) or `ConfigParser(strict=False)` (the last one wins). A merge follows it: an
+       * existing file the reader would refuse is refused, one it reads is merged.
+       * @default true
+       */
+      strict?: boolean;
     }
   | {
       type: 'json';
@@ -133,26 +140,60 @@ export interface VariableSpec {
   template?: string;
 }
 
-/** What a sink's `file` function is given to choose its target. */
-export interface TargetContext {
+/** The directory a path is relative to: ComfyUI's root, or its user directory (`--user-directory`, else `<root>/user`). */
+export type TreeBase = 'comfyui' | 'user';
+
+/** What `installedElsewhere` is given: the ComfyUI tree, read-only. */
+export interface TreeContext {
   /** Absolute path of the ComfyUI root. */
   readonly comfyuiDir: string;
-  /** Absolute path of the custom node directory the sink applies to. */
-  readonly nodeDir: string;
-  /** Read a UTF-8 file relative to `comfyuiDir`; `undefined` when it does not exist. */
-  readText(relativePath: string): string | undefined;
-  /** Whether a path relative to `comfyuiDir` exists (without following a final symlink). */
-  exists(relativePath: string): boolean;
+  /** Absolute path of ComfyUI's user directory: `--user-directory` when given, else `<comfyuiDir>/user`. */
+  readonly userDir: string;
+  /** Read a UTF-8 file relative to `comfyuiDir` (or `userDir`); `undefined` when it does not exist. */
+  readText(relativePath: string, base?: TreeBase): string | undefined;
+  /** Whether a path relative to `comfyuiDir` (or `userDir`) exists (without following a final symlink). */
+  exists(relativePath: string, base?: TreeBase): boolean;
+}
+
+/** What a sink's `file` function is given to choose its target. */
+export interface TargetContext extends TreeContext {
+  /**
+   * Absolute path of the custom node directory the sink applies to; `undefined` when the node is
+   * installed outside `custom_nodes` (see {@link SecretSink.installedElsewhere}).
+   */
+  readonly nodeDir: string | undefined;
+}
+
+/**
+ * A condition on one output key that the chosen reader imposes: a value it would override or ignore,
+ * or a key it needs. The run fails (`error`) or warns (`warn`) with `reason`, naming the variable and the key.
+ */
+export interface TargetRule {
+  readonly key: string;
+  /** `set`: applies when the key has a value (only one of `values`, when given); `unset`: when it has none. */
+  readonly when: 'set' | 'unset';
+  readonly values?: readonly string[];
+  readonly level: 'error' | 'warn';
+  /** Says what the reader does and what to do instead; never a value of a secret. */
+  readonly reason: string;
 }
 
 /** Where a sink writes, when it has to look at the installed node to know. */
 export interface TargetChoice {
   /** Relative to `relativeTo`; may not leave that directory. */
   path: string;
-  /** @default 'node' */
-  relativeTo?: 'node' | 'comfyui';
+  /** `user`: ComfyUI's user directory (`--user-directory`). @default 'node' */
+  relativeTo?: 'node' | 'comfyui' | 'user';
   /** Why this location was chosen; shown by `plan` and `list`. */
   reason?: string;
+  /** Only these output keys go to this file (a reader that reads some keys from another file). @default every key */
+  keys?: readonly string[];
+  /** This file's format, when the reader of this location reads differently (e.g. `strict`). @default the sink's `format` */
+  format?: FormatSpec;
+  /** Values written for keys the sources leave unset, in this file only (e.g. the defaults a reader assumes only when the file is missing). Never secret. */
+  defaults?: Readonly<Record<string, string>>;
+  /** Conditions this location's reader imposes; checked before anything is written. */
+  rules?: readonly TargetRule[];
 }
 
 /** Run order tier. Sinks run by tier, then by `dependencies`, then by name. */
@@ -169,12 +210,25 @@ export interface SecretSink {
   readonly nodes: readonly string[];
   /**
    * The file to write, relative to the node directory (or to the ComfyUI root with
-   * `relativeTo: 'comfyui'`). A function chooses it from what is installed.
+   * `relativeTo: 'comfyui'`). A function chooses it from what is installed; it may choose several
+   * files, each with the keys its reader reads.
    * @default '.env'
    */
-  readonly file?: string | ((context: TargetContext) => TargetChoice);
+  readonly file?: string | ((context: TargetContext) => TargetChoice | readonly TargetChoice[]);
   /** @default 'node' */
   readonly relativeTo?: 'node' | 'comfyui';
+  /**
+   * For a node that can run without a directory under `custom_nodes` (ComfyUI-Manager v4 is a pip
+   * package ComfyUI starts itself): asked when none of `nodes` exists. A string says how it is
+   * installed, and the sink runs with `nodeDir` undefined; `undefined` means it is not installed.
+   */
+  readonly installedElsewhere?: (context: TreeContext) => string | undefined;
+  /**
+   * What happens when the node is not installed: `skip` it, or `fail-when-set` — fail when one of
+   * its variables is set, because whoever set it expects it to take effect.
+   * @default 'skip'
+   */
+  readonly whenNotInstalled?: 'skip' | 'fail-when-set';
   /** @default 'dotenv' (read by python-dotenv) */
   readonly format?: FormatSpec;
   /** Output keys, in the order they are written. */

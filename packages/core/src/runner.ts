@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { sourceNames } from './audit';
-import type { SecretSink, TargetChoice, TargetContext } from './contract';
+import type { SecretSink, TargetChoice, TargetContext, TreeBase, TreeContext } from './contract';
 import type { LoadedSink } from './discovery';
 import { ConfigError, ExitCode, ComfySecretsError, SinkError } from './errors';
 import { createFormat, mergesExisting } from './formats';
@@ -13,13 +13,15 @@ import type { Redactor } from './redact';
 import type { Sources } from './sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 import { type VariableReport, resolveVariables } from './variables';
-import { chooseTarget } from './target';
+import { chooseTargets } from './target';
 import { createTempSweep, locateTarget, readTarget, type TempSweep } from './writer';
 import { writeTarget, type Lifecycle } from './lifecycle';
 
 export interface RunOptions {
   /** Absolute path of the ComfyUI root. */
   comfyuiDir: string;
+  /** Absolute path of ComfyUI's user directory (its `--user-directory`). @default `<comfyuiDir>/user` */
+  userDir?: string;
   /** Decide everything, write nothing (`plan`, `check`, `run --dry-run`). */
   dryRun?: boolean;
   /** A missing optional variable fails its sink too. */
@@ -71,10 +73,9 @@ export interface SinkReport {
   files: FileReport[];
   variables: VariableReport[];
   errors: ErrorReport[];
+  /** What the chosen reader will do differently from what was set (also logged as warnings); absent when nothing. */
+  warnings?: string[];
 }
-
-/** The start of a skip reason: the sink's node directory is not there. */
-const NOT_INSTALLED = 'its node is not installed';
 
 /** Files whose memory-store link is being made on the helper thread, by target: their sink's report and entry. */
 type DeferredLinks = Map<string, { report: SinkReport; file: FileReport }>;
@@ -95,6 +96,9 @@ export interface EnvMismatch {
   /** `differs`: the environment holds another value; `empty`: it is set empty and the file leaves the key out. */
   kind: 'differs' | 'empty';
 }
+
+/** The start of a skip reason: the sink's node directory is not there. */
+const NOT_INSTALLED = 'its node is not installed';
 
 export interface RunReport {
   comfyuiDir: string;
@@ -173,15 +177,25 @@ export class Runner {
     }
   }
 
-  /** The keys of a dotenv file whose value in the platform environment is not the file's (see {@link EnvMismatch}). */
-  private collectMismatches(sink: SecretSink, entries: ReadonlyArray<[string, string]>, file: string, into: EnvMismatch[]): void {
-    const written = new Map(entries);
-    for (const key of Object.keys(sink.variables)) {
+  /**
+   * The keys of a dotenv file whose value in the platform environment is not the file's, and the
+   * sink's keys left out of every file while the environment holds them empty (see {@link EnvMismatch}).
+   */
+  private collectMismatches(sink: SecretSink, entries: ReadonlyArray<[string, string]>, resolved: ReadonlyArray<[string, string]>, file: string, into: EnvMismatch[]): void {
+    for (const [key, value] of entries) {
       const inEnvironment = this.sources.environmentValue(key);
-      if (inEnvironment === undefined) continue;
-      const value = written.get(key);
-      if (value === undefined ? inEnvironment === '' : inEnvironment !== value) into.push({ key, sink: sink.name, file, kind: value === undefined ? 'empty' : 'differs' });
+      if (inEnvironment !== undefined && inEnvironment !== value) into.push({ key, sink: sink.name, file, kind: 'differs' });
     }
+    const resolvedKeys = new Set(resolved.map(([key]) => key));
+    for (const key of Object.keys(sink.variables)) {
+      if (!resolvedKeys.has(key) && this.sources.environmentValue(key) === '') into.push({ key, sink: sink.name, file, kind: 'empty' });
+    }
+  }
+
+  /** The owner of a node directory: whoever installed the node is whom ComfyUI runs as, most often. */
+  private ownerOf(dir: string): { uid: number; gid: number } {
+    const stat = this.fs.statSync(dir);
+    return { uid: stat.uid, gid: stat.gid };
   }
 
   private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks, claimed: ClaimedTargets, envMismatches: EnvMismatch[]): SinkReport {
@@ -194,13 +208,23 @@ export class Runner {
     if (options.skip?.includes(sink.name)) return skip('named by --skip');
 
     try {
-      const nodeDirs = this.installedNodeDirs(sink, options.comfyuiDir);
-      if (nodeDirs.length === 0) {
-        return skip(`${NOT_INSTALLED} (looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')})`);
+      const userDir = options.userDir ?? path.join(options.comfyuiDir, 'user');
+      const installs: Array<string | undefined> = this.installedNodeDirs(sink, options.comfyuiDir);
+      let elsewhere: string | undefined;
+      if (installs.length === 0 && sink.installedElsewhere) {
+        elsewhere = sink.installedElsewhere(this.treeContext(options.comfyuiDir, userDir, () => this.settleLinks(options, links)));
+        if (typeof elsewhere === 'string') installs.push(undefined);
       }
+      const looked = `looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`;
+      if (installs.length === 0 && sink.whenNotInstalled !== 'fail-when-set') return skip(`${NOT_INSTALLED} (${looked})`);
 
       const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
       report.variables = resolved.report;
+      if (installs.length === 0) {
+        const set = resolved.report.filter((line) => line.state === 'set').map((line) => variableLabel(sink, line.key));
+        if (set.length === 0) return skip(`${NOT_INSTALLED} (${looked})`);
+        throw new SinkError('NOT_INSTALLED', `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but the node ${sink.name} serves is not installed (${looked}${sink.installedElsewhere ? ', nor anywhere else it can run from' : ''}), so nothing would read ${set.length === 1 ? 'it' : 'them'}`);
+      }
       if (resolved.errors.length > 0) {
         for (const error of resolved.errors) this.fail(report, error);
         return report;
@@ -210,59 +234,80 @@ export class Runner {
       }
       if (resolved.entries.length === 0) return skip('nothing to configure (none of its variables is set)');
 
-      const format = createFormat(sink.format);
-      // A format that replaces the file does not read it: the writer compares it once, before writing.
-      const merges = mergesExisting(sink.format);
-      const type = typeof sink.format === 'string' ? sink.format : (sink.format?.type ?? 'dotenv');
       const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
       const mode = options.mode ?? 0o600;
       const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
-      for (const nodeDir of nodeDirs) {
-        const owner = options.owner ?? (options.ownerFromNodeDir ? this.ownerOf(nodeDir) : undefined);
-        const target = this.targetFor(sink, nodeDir, options.comfyuiDir, () => this.settleLinks(options, links));
-        const root = target.relativeTo === 'comfyui' ? options.comfyuiDir : nodeDir;
-        const request = { root, comfyuiDir: options.comfyuiDir, path: target.path, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
-        // The target itself, not where our memory-store link leads.
-        const linkPath = path.resolve(root, target.path);
-        const file = path.relative(options.comfyuiDir, linkPath);
-        const earlier = claimed.get(linkPath);
-        // One sink reaching the same file from two node directories writes it once.
-        if (earlier?.sink === sink.name) continue;
-        // A file that replaces another sink's would silently drop that sink's keys, run after run.
-        if (earlier && !(earlier.merges && merges && earlier.type === type)) {
-          throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
-        }
-        // Another sink's link to the same file may still be on its way: look at the file once it is there.
-        if (links.has(linkPath)) this.settleLinks(options, links);
-        const located = locateTarget(this.fs, request);
-        let content: string;
-        try {
-          content = format.render({ entries: resolved.entries, header, existing: merges ? readTarget(this.fs, request) : undefined });
-        } catch (error) {
-          if (error instanceof UnwritableValueError) {
-            throw new SinkError('UNWRITABLE_VALUE', `cannot write ${error.key} to ${file}: ${error.reason}`, { variable: error.key, file });
+      const setKeys = new Set(resolved.report.filter((line) => line.state === 'set').map((line) => line.key));
+      // Every file of every installation is chosen, checked against its reader's rules and rendered before
+      // the first one is written: a refusal leaves all of them as they were.
+      const pending: Array<() => void> = [];
+      for (const nodeDir of installs) {
+        // A node run from elsewhere (no node directory) writes under the ComfyUI tree: its owner, then.
+        const owner = options.owner ?? (options.ownerFromNodeDir ? this.ownerOf(nodeDir ?? options.comfyuiDir) : undefined);
+        const targets = this.targetsFor(sink, nodeDir, options.comfyuiDir, userDir, () => this.settleLinks(options, links));
+        for (const target of targets) {
+          const spec = target.format ?? sink.format;
+          const format = createFormat(spec);
+          // A format that replaces the file does not read it: the writer compares it once, before writing.
+          const merges = mergesExisting(spec);
+          const type = typeof spec === 'string' ? spec : (spec?.type ?? 'dotenv');
+          const base = target.relativeTo ?? 'node';
+          // A user directory inside the tree is written from the tree's root, which makes `user/` when it
+          // is missing; one outside (`--user-directory`, which must exist) is its own anchor.
+          const userInside = isInside(options.comfyuiDir, userDir);
+          const root = base === 'comfyui' || (base === 'user' && userInside) ? options.comfyuiDir : base === 'user' ? userDir : nodeDir!;
+          const relative = base === 'user' && userInside ? path.join(path.relative(options.comfyuiDir, userDir), target.path) : target.path;
+          const anchor = isInside(options.comfyuiDir, root) ? options.comfyuiDir : root;
+          const request = { root, comfyuiDir: anchor, path: relative, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
+          // The target itself, not where our memory-store link leads.
+          const linkPath = path.resolve(root, relative);
+          const file = path.relative(options.comfyuiDir, linkPath);
+          const entries = this.entriesFor(sink, target, resolved.entries, setKeys, file, report);
+          if (entries.length === 0) continue;
+          const earlier = claimed.get(linkPath);
+          // One sink reaching the same file from two node directories writes it once.
+          if (earlier?.sink === sink.name) continue;
+          // A file that replaces another sink's would silently drop that sink's keys, run after run.
+          if (earlier && !(earlier.merges && merges && earlier.type === type)) {
+            throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
           }
-          throw error;
+          // Another sink's link to the same file may still be on its way: look at the file once it is there.
+          if (links.has(linkPath)) this.settleLinks(options, links);
+          const located = locateTarget(this.fs, request);
+          let content: string;
+          try {
+            content = format.render({ entries, header, existing: merges ? readTarget(this.fs, request) : undefined });
+          } catch (error) {
+            if (error instanceof UnwritableValueError) {
+              throw new SinkError('UNWRITABLE_VALUE', `cannot write ${variableLabel(sink, error.key)} to ${file}: ${error.reason}`, { variable: error.key, file });
+            }
+            // The format does not know which file it read.
+            if (error instanceof SinkError && error.file === undefined) throw new SinkError(error.code, `${file}: ${error.message}`, { file, variable: error.variable });
+            throw error;
+          }
+          claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
+          if (type === 'dotenv') this.collectMismatches(sink, entries, resolved.entries, file, envMismatches);
+          pending.push(() => {
+            const result = writeTarget(this.fs, this.logger, options.lifecycle, {
+              sink,
+              carriesSecret,
+              linkPath,
+              file,
+              strict: options.strict,
+              located,
+              deferLink: true,
+              request: { ...request, content, mode, owner, dryRun: options.dryRun, sweep },
+            });
+            const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store };
+            report.files.push(entry);
+            if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
+            // The report says it too; a log line is for what needs attention. A run that logs nothing also
+            // spares every container start the loading of winston (README "Performance").
+            this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys: entries.length });
+          });
         }
-        const result = writeTarget(this.fs, this.logger, options.lifecycle, {
-          sink,
-          carriesSecret,
-          linkPath,
-          file,
-          strict: options.strict,
-          located,
-          deferLink: true,
-          request: { ...request, content, mode, owner, dryRun: options.dryRun, sweep },
-        });
-        claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
-        if (type === 'dotenv') this.collectMismatches(sink, resolved.entries, file, envMismatches);
-        const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store };
-        report.files.push(entry);
-        if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
-        // The report says it too; a log line is for what needs attention. A run that logs nothing also
-        // spares every container start the loading of winston (README "Performance").
-        this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys: resolved.entries.length });
       }
+      for (const write of pending) write();
       // A deferred link of this sink that failed while its file() function waited for it has failed it already.
       if (report.status !== 'failed') {
         report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
@@ -271,12 +316,6 @@ export class Runner {
       this.fail(report, caught);
     }
     return report;
-  }
-
-  /** The owner of a node directory: whoever installed the node is whom ComfyUI runs as, most often. */
-  private ownerOf(nodeDir: string): { uid: number; gid: number } {
-    const stat = this.fs.statSync(nodeDir);
-    return { uid: stat.uid, gid: stat.gid };
   }
 
   /** Node directories that exist; a symlinked one is refused rather than followed out of the tree. */
@@ -316,28 +355,51 @@ export class Runner {
   }
 
   /**
-   * `chooseTarget` with a context that reads only inside the ComfyUI tree, never through a link.
-   * @param settle called before the sink's file() function looks at a file: a deferred link may lead there
+   * The keys one file gets: the resolved ones it takes (`keys`), then its `defaults` for keys left
+   * unset. Its reader's rules are checked here; an `error` rule stops the sink.
    */
-  private targetFor(sink: SecretSink, nodeDir: string, comfyuiDir: string, settle: () => void): TargetChoice {
+  private entriesFor(sink: SecretSink, target: TargetChoice, resolved: ReadonlyArray<[string, string]>, setKeys: ReadonlySet<string>, file: string, report: SinkReport): Array<[string, string]> {
+    const takes = (key: string) => target.keys === undefined || target.keys.includes(key);
+    const values = new Map(resolved.filter(([key]) => takes(key)));
+    for (const rule of target.rules ?? []) {
+      const value = values.get(rule.key);
+      const applies = rule.when === 'set' ? setKeys.has(rule.key) && value !== undefined && (rule.values === undefined || rule.values.includes(value)) : !setKeys.has(rule.key);
+      if (!applies) continue;
+      const message = `${variableLabel(sink, rule.key)}: ${rule.reason}`;
+      if (rule.level === 'error') throw new SinkError('READER_CONFLICT', `${message} (${file})`, { variable: rule.key, file });
+      (report.warnings ??= []).push(message);
+      this.logger.warn(`${sink.name}: ${message}`, { sink: sink.name, variable: rule.key, file });
+    }
+    const entries: Array<[string, string]> = [];
+    for (const key of Object.keys(sink.variables)) {
+      const value = values.get(key) ?? (takes(key) ? target.defaults?.[key] : undefined);
+      if (value !== undefined) entries.push([key, value]);
+    }
+    return entries;
+  }
+
+  /** A context that reads only inside the ComfyUI tree (or its user directory), never through a link. */
+  private treeContext(comfyuiDir: string, userDir: string, settle: () => void): TreeContext {
     const fs = this.fs;
-    const context: TargetContext = {
+    const baseOf = (base: TreeBase | undefined) => (base === 'user' ? userDir : comfyuiDir);
+    return {
       comfyuiDir,
-      nodeDir,
-      readText(relative) {
+      userDir,
+      readText(relative, base) {
         settle();
+        const root = baseOf(base);
+        const anchor = isInside(comfyuiDir, root) ? comfyuiDir : root;
         try {
-          return readTarget(fs, { root: comfyuiDir, comfyuiDir, path: relative });
+          return readTarget(fs, { root, comfyuiDir: anchor, path: relative });
         } catch {
           return undefined;
         }
       },
-      exists(relative) {
+      exists(relative, base) {
         settle();
-        const absolute = path.resolve(comfyuiDir, relative);
-        const fromRoot = path.relative(comfyuiDir, absolute);
-        // Outside the tree is `..` or `../…`; a name of its own may start with two dots (`..cache`).
-        if (fromRoot === '..' || fromRoot.startsWith(`..${path.sep}`)) return false;
+        const root = baseOf(base);
+        const absolute = path.resolve(root, relative);
+        if (!isInside(root, absolute)) return false;
         try {
           fs.lstatSync(absolute);
           return true;
@@ -346,7 +408,15 @@ export class Runner {
         }
       },
     };
-    return chooseTarget(sink, context, this.redactor);
+  }
+
+  /**
+   * `chooseTargets` with a context that reads only inside the ComfyUI tree, never through a link.
+   * @param settle called before the sink's file() function looks at a file: a deferred link may lead there
+   */
+  private targetsFor(sink: SecretSink, nodeDir: string | undefined, comfyuiDir: string, userDir: string, settle: () => void): TargetChoice[] {
+    const context: TargetContext = { ...this.treeContext(comfyuiDir, userDir, settle), nodeDir };
+    return chooseTargets(sink, context, this.redactor);
   }
 
   /** Fails the sink with `error`: in its report and, redacted, in the log. */
@@ -365,4 +435,17 @@ export class Runner {
     this.logger.debug('internal error', { stack: error instanceof Error ? error.stack : undefined });
     return { code: 'INTERNAL_ERROR', message: this.redactor.redact(`internal error: ${message}`) };
   }
+}
+
+/** `child` is `parent` or below it. */
+function isInside(parent: string, child: string): boolean {
+  const relative = path.relative(path.resolve(parent), path.resolve(child));
+  // Outside is `..` or `../…`; a name of its own may start with two dots (`..cache`).
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
+
+/** `COMFYUI_MANAGER_SECURITY_LEVEL (security_level)`: the variable a user sets, with the key it becomes. */
+export function variableLabel(sink: SecretSink, key: string): string {
+  const from = sink.variables[key]?.from?.[0];
+  return from !== undefined && from !== key ? `${from} (${key})` : key;
 }

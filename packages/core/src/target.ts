@@ -1,15 +1,19 @@
-import type { SecretSink, TargetChoice, TargetContext } from './contract';
+import type { SecretSink, TargetChoice, TargetContext, TargetRule } from './contract';
 import { SinkError } from './errors';
+import { formatProblems } from './validate';
 import type { Redactor } from './redact';
 
+const BASES = ['node', 'comfyui', 'user'] as const;
+const SHAPE = "its file() function must return { path, relativeTo?: 'node' | 'comfyui' | 'user', reason?, keys?, format?, defaults?, rules? } or a non-empty array of them";
+
 /**
- * The file a sink writes for one node: its static `file` (`.env` in the node directory by default), or
- * what its `file()` function chooses. The choice is checked here because a plugin's function can
+ * The files a sink writes for one node: its static `file` (`.env` in the node directory by default),
+ * or what its `file()` function chooses. The choice is checked here because a plugin's function can
  * return anything, and every caller (the runner, audit) must read it the same way.
  * @throws SinkError `PLUGIN_ERROR` when `file()` throws or returns something that is not a choice
  */
-export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?: Pick<Redactor, 'quotesPiece' | 'redact'>): TargetChoice {
-  if (typeof sink.file !== 'function') return { path: sink.file ?? '.env', relativeTo: sink.relativeTo ?? 'node' };
+export function chooseTargets(sink: SecretSink, context: TargetContext, redactor?: Pick<Redactor, 'quotesPiece' | 'redact'>): TargetChoice[] {
+  if (typeof sink.file !== 'function') return [{ path: sink.file ?? '.env', relativeTo: sink.relativeTo ?? 'node' }];
   let choice: unknown;
   try {
     choice = sink.file(context);
@@ -17,12 +21,47 @@ export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?
     // The function may have parsed a file holding a secret, and the parser's message quote a piece of
     // it: whole values are redacted later, but a piece left after that withholds the message.
     const message = error instanceof Error ? error.message : String(error);
-    const shown = redactor?.quotesPiece(redactor.redact(message)) ? `${error instanceof Error ? error.name : 'an error'} (its message quotes part of a secret, so it is not shown)` : message;
+    const quotes = redactor?.quotesPiece(redactor.redact(message)) === true;
+    // An error with a stable code is the sink refusing a layout on purpose, in words meant for the operator.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (!quotes && error instanceof Error && typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) throw new SinkError(code, message, { cause: error });
+    const shown = quotes ? `${error instanceof Error ? error.name : 'an error'} (its message quotes part of a secret, so it is not shown)` : message;
     throw new SinkError('PLUGIN_ERROR', `its file() function threw: ${shown}`, { cause: error });
   }
-  const { path: target, relativeTo = sink.relativeTo ?? 'node', reason } = (choice ?? {}) as Partial<TargetChoice>;
-  if (typeof target !== 'string' || target === '' || (relativeTo !== 'node' && relativeTo !== 'comfyui')) {
-    throw new SinkError('PLUGIN_ERROR', "its file() function must return { path, relativeTo?: 'node' | 'comfyui', reason? }");
+  const choices: unknown[] = Array.isArray(choice) ? choice : [choice];
+  if (choices.length === 0) throw new SinkError('PLUGIN_ERROR', SHAPE);
+  return choices.map((one) => checkChoice(sink, one, context));
+}
+
+/** The first file of {@link chooseTargets}: for callers that look at one file per node. */
+export function chooseTarget(sink: SecretSink, context: TargetContext, redactor?: Pick<Redactor, 'quotesPiece' | 'redact'>): TargetChoice {
+  return chooseTargets(sink, context, redactor)[0]!;
+}
+
+function checkChoice(sink: SecretSink, choice: unknown, context: TargetContext): TargetChoice {
+  const { path: target, relativeTo = sink.relativeTo ?? 'node', reason, keys, format, defaults, rules } = (choice ?? {}) as Partial<TargetChoice>;
+  const ok =
+    typeof target === 'string' &&
+    target !== '' &&
+    (BASES as readonly string[]).includes(relativeTo) &&
+    (keys === undefined || (Array.isArray(keys) && keys.every((key) => typeof key === 'string' && Object.hasOwn(sink.variables, key)))) &&
+    (format === undefined || formatProblems(format).length === 0) &&
+    (defaults === undefined || (typeof defaults === 'object' && defaults !== null && Object.entries(defaults).every(([key, value]) => typeof value === 'string' && Object.hasOwn(sink.variables, key)))) &&
+    (rules === undefined || (Array.isArray(rules) && rules.every(isRule)));
+  if (!ok) throw new SinkError('PLUGIN_ERROR', SHAPE);
+  if (relativeTo === 'node' && context.nodeDir === undefined) {
+    throw new SinkError('PLUGIN_ERROR', "its node is installed outside custom_nodes, so its file() function must choose a path relative to 'comfyui' or 'user'");
   }
-  return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined };
+  return { path: target, relativeTo, reason: typeof reason === 'string' ? reason : undefined, keys, format, defaults, rules };
+}
+
+function isRule(rule: unknown): rule is TargetRule {
+  const r = (rule ?? {}) as Partial<TargetRule>;
+  return (
+    typeof r.key === 'string' &&
+    (r.when === 'set' || r.when === 'unset') &&
+    (r.values === undefined || (Array.isArray(r.values) && r.values.every((value) => typeof value === 'string'))) &&
+    (r.level === 'error' || r.level === 'warn') &&
+    typeof r.reason === 'string'
+  );
 }

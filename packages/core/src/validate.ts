@@ -24,6 +24,8 @@ export function sinkProblems(candidate: unknown): string[] {
   expect(isStringArray(sink.nodes) && sink.nodes.length > 0 && sink.nodes.every(isDirectoryName), `'nodes' must list custom node directory names (no path separators)`);
   expect(sink.file === undefined || typeof sink.file === 'string' || typeof sink.file === 'function', `'file' must be a path or a function`);
   expect(sink.relativeTo === undefined || sink.relativeTo === 'node' || sink.relativeTo === 'comfyui', `'relativeTo' must be 'node' or 'comfyui'`);
+  expect(sink.installedElsewhere === undefined || typeof sink.installedElsewhere === 'function', `'installedElsewhere' must be a function`);
+  expect(sink.whenNotInstalled === undefined || sink.whenNotInstalled === 'skip' || sink.whenNotInstalled === 'fail-when-set', `'whenNotInstalled' must be 'skip' or 'fail-when-set'`);
   if (sink.header !== undefined && !isStringArray(sink.header)) problems.push(`'header' must be an array of strings`);
   else if (sink.header !== undefined) {
     const bad = sink.header.findIndex((line) => !isHeaderLine(line));
@@ -87,6 +89,7 @@ export function formatProblems(format: unknown): string[] {
       : [`'format.readers' must list readers among ${readers.join(', ')}`];
   }
   if (spec.type === 'ini') {
+    if (spec.strict !== undefined && typeof spec.strict !== 'boolean') return [`'format.strict' must be a boolean`];
     if (spec.section === undefined) return [];
     if (typeof spec.section !== 'string') return [`'format.section' must be a string`];
     return isSectionName(spec.section) ? [] : [`'format.section' must be a section name of one line (not empty, no line break)`];

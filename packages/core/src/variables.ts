@@ -7,6 +7,8 @@ import type { EncodedOptions, Found, Sources } from './sources';
 /** What `plan` and reports say about one key: never its value. */
 export interface VariableReport {
   key: string;
+  /** The variable a user sets for this key, when that is another name (`COMFYUI_MANAGER_SECURITY_LEVEL`). */
+  name?: string;
   state: 'set' | 'default' | 'missing';
   /** The source variable that supplied the value. */
   source?: string;
@@ -37,6 +39,7 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
   for (const [key, spec] of Object.entries(sink.variables)) {
     const secret = spec.secret ?? true;
     const line: VariableReport = { key, state: 'missing', secret, required: describeRequirement(spec.required) };
+    if (spec.from?.[0] !== undefined && spec.from[0] !== key) line.name = spec.from[0];
     report.push(line);
     try {
       const found =
@@ -143,14 +146,14 @@ function finish(key: string, spec: VariableSpec, raw: string, origin: string, re
       // A plugin's message may quote the value it was given: kept only when it quotes no piece of a secret.
       const message: unknown = error instanceof Error ? error.message : undefined;
       const reason = typeof message === 'string' && !redactor?.quotesPiece(message) ? message : 'is not valid';
-      throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) ${reason}`, { variable: key });
+      throw new SinkError('INVALID_VALUE', `${subject(key, origin)} ${reason}`, { variable: key });
     }
     // Plugins are plain JavaScript: the declared return type is a promise nothing checked.
-    if (typeof transformed !== 'string') throw new SinkError('INVALID_VALUE', `${key} (from ${origin}): its transform must return a string`, { variable: key });
+    if (typeof transformed !== 'string') throw new SinkError('INVALID_VALUE', `${subject(key, origin)}: its transform must return a string`, { variable: key });
     value = transformed;
   }
   if (spec.allowed && !spec.allowed.includes(value)) {
-    throw new SinkError('INVALID_VALUE', `${key} (from ${origin}) must be one of: ${spec.allowed.join(', ')}`, { variable: key });
+    throw new SinkError('INVALID_VALUE', `${subject(key, origin)} must be one of: ${spec.allowed.join(', ')}`, { variable: key });
   }
   return value;
 }
@@ -167,4 +170,12 @@ function describeRequirement(requirement: Requirement | undefined): boolean | st
   if (typeof requirement !== 'object') return requirement === true;
   const conditions = Object.entries(requirement.when).map(([key, expected]) => `${key}=${typeof expected === 'string' ? expected : expected.join('|')}`);
   return `when ${conditions.join(' and ')}`;
+}
+
+/**
+ * Who a message is about: the variable the user set, with the key it becomes beside it when that is
+ * another name (`COMFYUI_MANAGER_SECURITY_LEVEL (security_level)`), else the key and its source.
+ */
+function subject(key: string, origin: string): string {
+  return origin.startsWith(key) ? `${key} (from ${origin})` : `${origin} (${key})`;
 }

@@ -19,7 +19,7 @@ export interface RunSinkOptions {
   env?: Record<string, string | undefined>;
   /**
    * More files for the ComfyUI tree, relative to its root: `{ 'user/__manager/config.ini': '[default]\n' }`.
-   * A path ending in `/` makes an empty directory.
+   * A path ending in `/` makes an empty directory. `../` leaves the tree (for a `userDir` beside it).
    */
   files?: Record<string, string>;
   /**
@@ -28,6 +28,8 @@ export interface RunSinkOptions {
    * @default the sink's first node
    */
   nodes?: readonly string[];
+  /** ComfyUI's user directory, relative to its root (`../data/user` is beside the tree), as `--user-directory`. @default 'user' */
+  userDir?: string;
   /** As `comfy-secrets run --strict`. */
   strict?: boolean;
   /** As `comfy-secrets plan`: decide everything, write nothing. */
@@ -73,7 +75,11 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
   const [loaded] = checkSinks([sink], `runSink(${typeof sink?.name === 'string' ? sink.name : 'sink'})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy-secrets-sink-'));
   try {
-    const comfyuiDir = fs.realpathSync(dir);
+    // One level down, so that a user directory or file given as `../…` stays in the temp directory.
+    const comfyuiDir = path.join(fs.realpathSync(dir), 'ComfyUI');
+    fs.mkdirSync(comfyuiDir);
+    const userDir = path.resolve(comfyuiDir, options.userDir ?? 'user');
+    if (!userDir.startsWith(fs.realpathSync(dir) + path.sep)) throw new Error('runSink: userDir must stay inside the temporary directory');
     // A ComfyUI root always has custom_nodes/, even when no node of the sink is installed.
     fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes'));
     for (const node of options.nodes ?? sink.nodes.slice(0, 1)) fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes', node), { recursive: true });
@@ -98,10 +104,12 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
       redactor,
       clock: options.now ? () => options.now! : undefined,
     });
-    const report = container.resolve(Runner).run({ comfyuiDir, strict: options.strict, dryRun: options.dryRun });
+    const report = container.resolve(Runner).run({ comfyuiDir, userDir: options.userDir === undefined ? undefined : userDir, strict: options.strict, dryRun: options.dryRun });
     const result = report.sinks[0]!;
 
-    const format = createFormat(sink.format);
+    // Values as a lenient reader reads them: a file a strict=False reader accepts is read too (the real readers are in the tests).
+    const spec = sink.format === 'ini' ? { type: 'ini' as const } : sink.format;
+    const format = createFormat(typeof spec === 'object' && spec.type === 'ini' ? { ...spec, strict: false } : spec);
     const files: Record<string, WrittenFile> = {};
     const given = Object.keys(options.files ?? {}).filter((relative) => !relative.endsWith('/'));
     for (const relative of [...result.files.map((file) => file.path), ...given]) {

@@ -1,75 +1,17 @@
-import { defineSink, type TargetChoice, type TargetContext, type VariableSpec } from '@comfy-secrets/core/contract';
+import { defineSink, type VariableSpec } from '@comfy-secrets/core/contract';
+import { chooseConfigFiles, managerPackage } from './layout';
+
+export { chooseConfigFiles, ManagerLayoutError, PRESTARTUP_KEYS } from './layout';
+export { atLeast, codeVersion, parseVersion, projectVersion, type Version } from './versions';
 
 /**
- * ComfyUI-Manager reads no `.env`: it reads its own `config.ini` with configparser
- * (`ConfigParser(strict=False)`, section `[default]`, keys read with `default_conf.get(key)` and
- * booleans as `value.lower() == 'true'`; see `read_config()` in glob/manager_core.py, later
- * comfyui_manager/glob/manager_core.py of ltdrdata/ComfyUI-Manager and Comfy-Org/ComfyUI-Manager).
- * Where that file lives moved twice:
- *  - before 3.1: next to the code, `custom_nodes/ComfyUI-Manager/config.ini`;
- *  - 3.1 to 3.37: `update_user_directory()` puts it in `<user dir>/default/ComfyUI-Manager/`;
- *  - 3.38 and later: `get_manager_path()` uses `<user dir>/__manager/` (the system user directory,
- *    which the ComfyUI API cannot serve), and migrates the old file there once.
+ * ComfyUI-Manager reads no `.env`: it reads its own `config.ini` with configparser, section
+ * `[default]`, booleans as `value.lower() == 'true'`. Which file, with which parser options, and what
+ * Manager does with it at start (its migration to `user/__manager`, its defaults) depends on the
+ * Manager release and on the ComfyUI it runs in: `./layout.ts` decides, README "ComfyUI-Manager" has
+ * the table. Manager v4 is a pip package ComfyUI starts itself (`--enable-manager`): no directory
+ * under custom_nodes, so `installedElsewhere` finds it through ComfyUI's manager_requirements.txt.
  */
-export const LAYOUTS = [
-  { from: [0, 0], path: 'custom_nodes/ComfyUI-Manager/config.ini', label: 'before 3.1' },
-  { from: [3, 1], path: 'user/default/ComfyUI-Manager/config.ini', label: '3.1 to 3.37' },
-  { from: [3, 38], path: 'user/__manager/config.ini', label: '3.38 and later' },
-] as const;
-
-type Layout = (typeof LAYOUTS)[number];
-const NEWEST: Layout = LAYOUTS[LAYOUTS.length - 1]!;
-
-/**
- * The `version` of pyproject.toml's `[project]` table. A precise regex rather than a TOML library:
- * the sink reads one basic string of one table, and a container start should not load a parser for
- * that. Anything it cannot read (a dynamic version, an odd spelling) counts as "version unknown",
- * which falls back to where a config.ini already is — never a guess from a half-read file.
- */
-export function projectVersion(pyproject: string): string | undefined {
-  let inProject = false;
-  for (const line of pyproject.split(/\r?\n/)) {
-    const table = /^\s*\[\s*([^\]]*?)\s*\]\s*(?:#.*)?$/.exec(line);
-    if (table) {
-      inProject = table[1] === 'project';
-      continue;
-    }
-    const version = inProject ? /^\s*version\s*=\s*(?:"([^"\\]*)"|'([^']*)')\s*(?:#.*)?$/.exec(line) : null;
-    if (version) return version[1] ?? version[2];
-  }
-  return undefined;
-}
-
-/** `[major, minor]` of versions like `3.38.1`, `V3.1`, `2.51.9-beta`; undefined otherwise. */
-export function majorMinor(version: string): [number, number] | undefined {
-  const match = /^v?(\d+)(?:\.(\d+))?/i.exec(version.trim());
-  return match ? [Number(match[1]), Number(match[2] ?? 0)] : undefined;
-}
-
-function layoutFor([major, minor]: [number, number]): Layout {
-  let chosen: Layout = LAYOUTS[0];
-  for (const layout of LAYOUTS) if (major > layout.from[0] || (major === layout.from[0] && minor >= layout.from[1])) chosen = layout;
-  return chosen;
-}
-
-/** Picks config.ini's location from the installed Manager's version, and says why (shown by `plan`). */
-export function chooseConfigFile(context: Pick<TargetContext, 'nodeDir' | 'readText' | 'exists'>): TargetChoice {
-  const node = context.nodeDir.split(/[\\/]/).pop() ?? 'ComfyUI-Manager';
-  const legacyPath = `custom_nodes/${node}/config.ini`;
-  const pathOf = (layout: Layout) => (layout === LAYOUTS[0] ? legacyPath : layout.path);
-  const pyproject = context.readText(`custom_nodes/${node}/pyproject.toml`);
-  const version = pyproject === undefined ? undefined : projectVersion(pyproject);
-  const parsed = version === undefined ? undefined : majorMinor(version);
-  if (version !== undefined && parsed) {
-    const layout = layoutFor(parsed);
-    return { path: pathOf(layout), relativeTo: 'comfyui', reason: `ComfyUI-Manager ${version} (${layout.label}) reads ${pathOf(layout)}` };
-  }
-  const why = pyproject === undefined ? `custom_nodes/${node}/pyproject.toml is missing` : `custom_nodes/${node}/pyproject.toml has no readable [project] version`;
-  for (const layout of [...LAYOUTS].reverse()) {
-    if (context.exists(pathOf(layout))) return { path: pathOf(layout), relativeTo: 'comfyui', reason: `version unknown (${why}); ${pathOf(layout)} already exists` };
-  }
-  return { path: NEWEST.path, relativeTo: 'comfyui', reason: `version unknown (${why}) and no config.ini yet; using the newest layout` };
-}
 
 const choice = (allowed: readonly string[]): VariableSpec => ({
   secret: false,
@@ -97,8 +39,11 @@ const text: VariableSpec = { secret: false };
 export default defineSink({
   name: 'comfyui-manager',
   nodes: ['ComfyUI-Manager', 'comfyui-manager'],
+  installedElsewhere: managerPackage,
+  // Someone who set COMFYUI_MANAGER_* expects a Manager to read it: no Manager is an error, not a skip.
+  whenNotInstalled: 'fail-when-set',
   relativeTo: 'comfyui',
-  file: chooseConfigFile,
+  file: chooseConfigFiles,
   format: { type: 'ini', section: 'default' },
   variables: {
     security_level: { ...choice(['strong', 'normal', 'normal-', 'weak']), from: ['COMFYUI_MANAGER_SECURITY_LEVEL'] },
@@ -109,5 +54,7 @@ export default defineSink({
     bypass_ssl: { ...boolean, from: ['COMFYUI_MANAGER_BYPASS_SSL'] },
     git_exe: { ...text, from: ['COMFYUI_MANAGER_GIT_EXE'] },
     update_policy: { ...text, from: ['COMFYUI_MANAGER_UPDATE_POLICY'] },
+    allow_git_url_install: { ...boolean, from: ['COMFYUI_MANAGER_ALLOW_GIT_URL_INSTALL'] },
+    allow_pip_install: { ...boolean, from: ['COMFYUI_MANAGER_ALLOW_PIP_INSTALL'] },
   },
 });

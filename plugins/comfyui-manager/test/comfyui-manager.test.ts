@@ -1,10 +1,12 @@
 import { matchers, runSink, type SinkRun } from '@comfy-secrets/testing';
-import sink, { majorMinor, projectVersion } from '../src';
+import sink, { codeVersion, parseVersion, projectVersion } from '../src';
 import { configparserSectionsOfText } from '../../../test/helpers/real-readers';
 
 expect.extend(matchers);
 
 const pyproject = (version: string) => `[project]\nname = "comfyui-manager"\nversion = "${version}"\n`;
+/** ComfyUI 0.3.76 and later: folder_paths has get_system_user_directory. */
+const NEW_COMFYUI = { 'folder_paths.py': 'def get_system_user_directory(name="system"):\n    return name\n' };
 const CHANNEL = 'https://example.invalid/channel?a=1%20b&pct=100%';
 const EXISTING = [
   '# written by hand, kept by comfy-secrets',
@@ -31,7 +33,7 @@ describe('comfyui-manager sink: location by version', () => {
     ['3.20', 'user/default/ComfyUI-Manager/config.ini'],
     ['3.0', 'custom_nodes/ComfyUI-Manager/config.ini'],
   ])('%s merges into %s: both keys read back by configparser, old keys, sections and comments kept', (version, file) => {
-    const run = runSink(sink, { env, files: { 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject(version), [file]: EXISTING } });
+    const run = runSink(sink, { env, files: { ...NEW_COMFYUI, 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject(version), [file]: EXISTING } });
 
     expect(run).toHaveWritten(file, { security_level: 'weak', channel_url: CHANNEL, preview_method: 'auto' });
     expect(configparserSectionsOfText(fileOf(run, file))).toEqual({
@@ -41,37 +43,38 @@ describe('comfyui-manager sink: location by version', () => {
     expect(fileOf(run, file)).toContain('# written by hand, kept by comfy-secrets');
   });
 
-  test('3.38 without a config.ini creates user/__manager/config.ini, mode 0600', () => {
-    const run = runSink(sink, { env, files: { 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject('3.38.1') } });
-    expect(run).toHaveWritten('user/__manager/config.ini', { security_level: 'weak', channel_url: CHANNEL });
+  test('3.38 without a config.ini creates user/__manager/config.ini, mode 0600, with the file_logging a missing file means', () => {
+    const run = runSink(sink, { env: { ...env, COMFYUI_MANAGER_USE_UV: 'true' }, files: { ...NEW_COMFYUI, 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject('3.38.1') } });
+    expect(run).toHaveWritten('user/__manager/config.ini', { security_level: 'weak', channel_url: CHANNEL, use_uv: 'True', file_logging: 'True' });
     expect(run.files['user/__manager/config.ini']?.mode).toBe(0o600);
   });
 
   test('plan says which location and why', () => {
     const run = runSink(sink, { env, dryRun: true, files: { 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject('3.20.0') } });
     expect(run.result.files[0]).toMatchObject({ path: 'user/default/ComfyUI-Manager/config.ini', status: 'would-write' });
-    expect(run.result.files[0]?.reason).toBe('ComfyUI-Manager 3.20.0 (3.1 to 3.37) reads user/default/ComfyUI-Manager/config.ini');
+    expect(run.result.files[0]?.reason).toBe('ComfyUI-Manager 3.20 (custom_nodes/ComfyUI-Manager/pyproject.toml) (3.5 to 3.37) reads user/default/ComfyUI-Manager/config.ini');
   });
 
-  test('version unknown: writes where a config.ini already exists', () => {
-    const run = runSink(sink, { env, files: { 'user/default/ComfyUI-Manager/config.ini': EXISTING } });
-    expect(run).toHaveWritten('user/default/ComfyUI-Manager/config.ini', { security_level: 'weak', channel_url: CHANNEL, preview_method: 'auto' });
-    expect(run.result.files[0]?.reason).toContain('version unknown (custom_nodes/ComfyUI-Manager/pyproject.toml is missing)');
+  test('a version in the code wins over pyproject.toml (which said 1.0.0 in one 2.34.1 commit)', () => {
+    const run = runSink(sink, { env: { COMFYUI_MANAGER_SECURITY_LEVEL: 'weak' }, dryRun: true, files: { 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject('1.0.0'), 'custom_nodes/ComfyUI-Manager/glob/manager_core.py': 'version = [2, 34, 1]\n' } });
+    expect(run.result.files[0]?.reason).toBe('ComfyUI-Manager 2.34.1 (custom_nodes/ComfyUI-Manager/glob/manager_core.py) (before 3.1) reads custom_nodes/ComfyUI-Manager/config.ini');
   });
 
-  test('version unknown and no config.ini: the newest layout', () => {
+  test('an unreadable version is refused, never guessed', () => {
     const run = runSink(sink, { env, files: { 'custom_nodes/ComfyUI-Manager/pyproject.toml': '[project]\ndynamic = ["version"]\n' } });
-    expect(run).toHaveWritten('user/__manager/config.ini', { security_level: 'weak', channel_url: CHANNEL });
+    expect(run.result.errors[0]).toMatchObject({ code: 'MANAGER_VERSION_UNKNOWN' });
+    expect(run.result.errors[0]?.message).toContain('custom_nodes/ComfyUI-Manager/pyproject.toml has no readable [project] version');
+    expect(Object.keys(run.files)).toEqual(['custom_nodes/ComfyUI-Manager/pyproject.toml']);
   });
 
   test('the lowercase comfyui-manager directory of a pip/registry install is served too', () => {
-    const run = runSink(sink, { env, nodes: ['comfyui-manager'], files: { 'custom_nodes/comfyui-manager/pyproject.toml': pyproject('2.50') } });
-    expect(run).toHaveWritten('custom_nodes/comfyui-manager/config.ini', { security_level: 'weak', channel_url: CHANNEL });
+    const run = runSink(sink, { env: { COMFYUI_MANAGER_CHANNEL_URL: CHANNEL }, nodes: ['comfyui-manager'], files: { 'custom_nodes/comfyui-manager/pyproject.toml': pyproject('2.50') } });
+    expect(run).toHaveWritten('custom_nodes/comfyui-manager/config.ini', { channel_url: CHANNEL });
   });
 });
 
 describe('comfyui-manager sink: values', () => {
-  const files = { 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject('3.38.1'), 'user/__manager/config.ini': EXISTING };
+  const files = { ...NEW_COMFYUI, 'custom_nodes/ComfyUI-Manager/pyproject.toml': pyproject('3.38.1'), 'user/__manager/config.ini': EXISTING };
   const FILE = 'user/__manager/config.ini';
 
   test('booleans are written as configparser spells them', () => {
@@ -87,7 +90,7 @@ describe('comfyui-manager sink: values', () => {
   test('an invalid security level fails naming the variable and the allowed values, and leaves the file untouched', () => {
     const run = runSink(sink, { env: { COMFYUI_MANAGER_SECURITY_LEVEL: 'lax', COMFYUI_MANAGER_NETWORK_MODE: 'private' }, files });
     expect(run).toHaveFailedWith('security_level', 'INVALID_VALUE');
-    expect(run.result.errors[0]?.message).toBe('security_level (from COMFYUI_MANAGER_SECURITY_LEVEL) must be one of: strong, normal, normal-, weak');
+    expect(run.result.errors[0]?.message).toBe('COMFYUI_MANAGER_SECURITY_LEVEL (security_level) must be one of: strong, normal, normal-, weak');
     expect(run.files[FILE]?.text).toBe(EXISTING);
   });
 
@@ -103,8 +106,14 @@ describe('comfyui-manager sink: values', () => {
     expect(Object.keys(run.files)).toEqual(['custom_nodes/ComfyUI-Manager/pyproject.toml']);
   });
 
-  test('not installed: skipped', () => {
-    expect(runSink(sink, { env: { COMFYUI_MANAGER_SECURITY_LEVEL: 'weak' }, nodes: [] })).toHaveBeenSkipped('not installed');
+  test('not installed and nothing set: skipped', () => {
+    expect(runSink(sink, { nodes: [] })).toHaveBeenSkipped('not installed');
+  });
+
+  test('not installed but a variable set: failed, naming it', () => {
+    const run = runSink(sink, { env: { COMFYUI_MANAGER_SECURITY_LEVEL: 'weak' }, nodes: [] });
+    expect(run.result.errors[0]).toMatchObject({ code: 'NOT_INSTALLED' });
+    expect(run.result.errors[0]?.message).toMatch(/^COMFYUI_MANAGER_SECURITY_LEVEL \(security_level\) is set/);
   });
 });
 
@@ -122,11 +131,19 @@ describe('projectVersion', () => {
   });
 
   test.each([
-    ['3.38.1', [3, 38]],
-    ['V3.1', [3, 1]],
-    ['2', [2, 0]],
+    ['3.38.1', [3, 38, 1]],
+    ['V3.1', [3, 1, 0]],
+    ['2', [2, 0, 0]],
     ['nightly', undefined],
-  ])('majorMinor(%s)', (version, expected) => {
-    expect(majorMinor(version)).toEqual(expected);
+  ])('parseVersion(%s)', (version, expected) => {
+    expect(parseVersion(version)).toEqual(expected);
+  });
+
+  test.each([
+    ['version_code = [3, 38]\nversion_str = "x"\n', [3, 38, 0]],
+    ['import os\nversion = [2, 48, 1]\n', [2, 48, 1]],
+    ['# version = [9, 9]\n', undefined],
+  ])('codeVersion of %j', (python, expected) => {
+    expect(codeVersion(python)).toEqual(expected);
   });
 });

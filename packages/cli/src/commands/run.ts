@@ -3,7 +3,7 @@ import type { CliContext } from '../context';
 import { print } from '../output';
 import { currentUid, openLifecycle } from '../lifecycle';
 import type { CommandSpec } from '../args';
-import { comfyuiDir, runOptions, setUpRun, type RunFlags } from '../options';
+import { comfyuiDir, runOptions, setUpRun, userDirectory, type RunFlags } from '../options';
 import { formatRunReport } from '../report';
 
 type Mode = 'run' | 'plan' | 'check';
@@ -14,13 +14,14 @@ type Mode = 'run' | 'plan' | 'check';
  */
 export function runSinks(mode: Mode, flags: RunFlags, context: CliContext, forExec = false): { report: RunReport; exitCode: number; lifecycle: Lifecycle } {
   const { runner, logger } = setUpRun(flags, context);
+  const userDir = userDirectory(flags, context);
   const dryRun = mode !== 'run' || flags.dryRun === true;
   const lifecycle = openLifecycle(flags, context, logger, dryRun);
   let report: RunReport;
   try {
     // As root, files would be 0600 root's: a ComfyUI running as another user could not read them.
     const ownerFromNodeDir = flags.owner === undefined && currentUid() === 0;
-    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, ownerFromNodeDir, lifecycle });
+    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), userDir, dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, ownerFromNodeDir, lifecycle });
   } finally {
     // Saved even when a sink failed: the others' files were written and must be cleanable.
     lifecycle.state?.commit();

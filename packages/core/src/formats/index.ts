@@ -7,7 +7,7 @@ import { createIniFormat } from './ini';
 import { createJsonFormat } from './json';
 
 export { createDotenvFormat } from './dotenv';
-export { createIniFormat } from './ini';
+export { createIniFormat, type IniFormatOptions } from './ini';
 export { createJsonFormat, type JsonFormatOptions } from './json';
 export { UnwritableValueError, type Format, type RenderRequest } from './format';
 
@@ -23,7 +23,7 @@ export function createFormat(spec: FormatSpec | undefined): Format {
     case 'dotenv':
       return createDotenvFormat('readers' in normalised ? normalised.readers : undefined);
     case 'ini':
-      return createIniFormat('section' in normalised ? normalised.section : undefined);
+      return createIniFormat('section' in normalised ? normalised.section : undefined, { strict: 'strict' in normalised ? normalised.strict : undefined });
     case 'json':
       return createJsonFormat({ merge: 'merge' in normalised ? normalised.merge : undefined });
   }

@@ -51,8 +51,12 @@ function splitLines(text: string): Line[] {
   return lines;
 }
 
-/** configparser 3.11 `RawConfigParser._read` with the default options (strict, `=`/`:`, `#`/`;` full-line comments). */
-function readBlocks(lines: readonly Line[]): Block[] {
+/**
+ * configparser 3.11 `RawConfigParser._read` with the default options (`=`/`:`, `#`/`;` full-line
+ * comments). `strict` (the default) refuses a section or an option that appears twice; without it a
+ * repeated section goes on where the first left off and a repeated option's last value wins.
+ */
+function readBlocks(lines: readonly Line[], strict: boolean): Block[] {
   const blocks: Block[] = [];
   const seen = new Set<string>();
   let section: Block | undefined;
@@ -77,7 +81,7 @@ function readBlocks(lines: readonly Line[]): Block[] {
     const header = SECTION_HEADER.exec(stripped);
     if (header) {
       const name = header[1] ?? '';
-      if (name !== DEFAULT_SECTION && seen.has(name)) throw new IniSyntaxError(lineNumber, 'a section appears twice');
+      if (strict && name !== DEFAULT_SECTION && seen.has(name)) throw new IniSyntaxError(lineNumber, 'a section appears twice (ConfigParser() is strict; strict=False would accept it)');
       seen.add(name);
       section = { name, header: index, options: [] };
       blocks.push(section);
@@ -93,7 +97,7 @@ function readBlocks(lines: readonly Line[]): Block[] {
       return;
     }
     const id = `${section.name}\0${key.toLowerCase()}`;
-    if (seen.has(id)) throw new IniSyntaxError(lineNumber, 'an option appears twice in its section');
+    if (strict && seen.has(id)) throw new IniSyntaxError(lineNumber, 'an option appears twice in its section (ConfigParser() is strict; strict=False would accept it)');
     seen.add(id);
     option = { key, line: index, continuations: [], parts: [pyStrip(parsed[3] ?? '')] };
     section.options.push(option);
@@ -149,9 +153,37 @@ function readSection(blocks: readonly Block[], section: string): Record<string, 
   return result;
 }
 
-function readIni(text: string): { lines: Line[]; blocks: Block[] } {
+function readIni(text: string, strict: boolean): { lines: Line[]; blocks: Block[] } {
   const lines = splitLines(text);
-  return { lines, blocks: readBlocks(lines) };
+  return { lines, blocks: readBlocks(lines, strict) };
+}
+
+/**
+ * The first option of `section` or `[DEFAULT]` whose value configparser's interpolation rejects
+ * (a lone `%`, or `%(name)s` naming no option). Reading that option raises, and a reader that wraps
+ * its whole read in one `try` (ComfyUI-Manager's `read_config`) then falls back to all its defaults.
+ */
+function interpolationProblem(blocks: readonly Block[], section: string): IniSyntaxError | undefined {
+  const names = section === DEFAULT_SECTION ? [DEFAULT_SECTION] : [DEFAULT_SECTION, section];
+  for (const name of names) {
+    const visible = new Map<string, string>();
+    // The section's own options over [DEFAULT]'s, as configparser chains them.
+    for (const from of new Set([DEFAULT_SECTION, name])) {
+      for (const block of blocks.filter((b) => b.name === from)) {
+        for (const option of block.options) visible.set(option.key.toLowerCase(), pyRstrip(option.parts.join('\n')));
+      }
+    }
+    for (const block of blocks.filter((b) => b.name === name)) {
+      for (const option of block.options) {
+        try {
+          interpolate(pyRstrip(option.parts.join('\n')), visible);
+        } catch {
+          return new IniSyntaxError(option.line + 1, "the value holds a % that configparser's interpolation rejects (a literal % is written %%), so reading it raises");
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 function checkEntry(key: string, value: string): void {
@@ -171,10 +203,12 @@ const optionText = (key: string, value: string): string => {
   return escaped === '' ? `${key} =` : `${key} = ${escaped}`;
 };
 
-function mergeInto(existing: string, section: string, entries: RenderRequest['entries']): string {
+function mergeInto(existing: string, section: string, entries: RenderRequest['entries'], strict: boolean): string {
   let document;
   try {
-    document = readIni(existing);
+    document = readIni(existing, strict);
+    const problem = interpolationProblem(document.blocks, section);
+    if (problem) throw problem;
   } catch (error) {
     if (!(error instanceof IniSyntaxError)) throw error;
     throw new SinkError('UNREADABLE_EXISTING', `the existing file is not readable by configparser (${error.message}); fix or remove it first`);
@@ -187,13 +221,16 @@ function mergeInto(existing: string, section: string, entries: RenderRequest['en
 
   const appended: string[] = [];
   for (const [key, value] of entries) {
-    const option = mine.flatMap((block) => block.options).find((o) => o.key.toLowerCase() === key.toLowerCase());
-    if (!option) {
+    // Every occurrence a non-strict reader accepted: its last one is what it reads, and none may keep an old value.
+    const options = mine.flatMap((block) => block.options).filter((o) => o.key.toLowerCase() === key.toLowerCase());
+    if (options.length === 0) {
       appended.push(optionText(key, value));
       continue;
     }
-    out[option.line] = indentOf(option.line) + optionText(key, value) + (lines[option.line]?.eol || eol);
-    for (const index of option.continuations) out[index] = '';
+    for (const option of options) {
+      out[option.line] = indentOf(option.line) + optionText(key, value) + (lines[option.line]?.eol || eol);
+      for (const index of option.continuations) out[index] = '';
+    }
   }
   if (appended.length === 0) return out.join('');
 
@@ -222,14 +259,20 @@ export function isSectionName(section: string): boolean {
   return section !== '' && !/[\r\n]/.test(section) && !hasLoneSurrogate(section);
 }
 
+export interface IniFormatOptions {
+  /** `ConfigParser()` (true) or `ConfigParser(strict=False)`: whether a repeated section or option fails the read. @default true */
+  strict?: boolean;
+}
+
 /**
  * Writes one section of an ini file for Python's `configparser.ConfigParser()`, merging into what is there.
  * @param section a name `isSectionName` accepts (`createFormat` checks it)
  */
-export function createIniFormat(section = 'default'): Format {
+export function createIniFormat(section = 'default', options: IniFormatOptions = {}): Format {
+  const strict = options.strict ?? true;
   const parse = (text: string): Record<string, string> => {
     try {
-      return readSection(readIni(text).blocks, section);
+      return readSection(readIni(text, strict).blocks, section);
     } catch (error) {
       if (!(error instanceof IniSyntaxError)) throw error;
       throw new SinkError('UNREADABLE_INI', `configparser cannot read the file (${error.message})`);
@@ -237,7 +280,7 @@ export function createIniFormat(section = 'default'): Format {
   };
 
   return {
-    label: `ini [${section}]`,
+    label: `ini [${section}]${strict ? '' : ' strict=False'}`,
     parse,
     render(request) {
       assertHeaderLines(request.header);
@@ -250,7 +293,7 @@ export function createIniFormat(section = 'default'): Format {
       const text =
         request.existing === undefined
           ? `${commentLines(request.header)}${request.header.length ? '\n' : ''}[${section}]\n${request.entries.map(([key, value]) => `${optionText(key, value)}\n`).join('')}`
-          : mergeInto(request.existing, section, request.entries);
+          : mergeInto(request.existing, section, request.entries, strict);
       const read = parse(text);
       for (const [key, value] of request.entries) {
         if (read[key] !== value) throw new UnwritableValueError(key, 'configparser would not read the rendered file back exactly (a bug in comfy-secrets\'s ini writer)');

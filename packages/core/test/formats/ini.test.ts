@@ -192,3 +192,36 @@ describe('ini values, checked with the real configparser', () => {
     console.log(`ini: ${outcomes.filter((o) => o.refused).length} of ${outcomes.length} values refused`);
   });
 });
+
+describe('ini whole-file rules: strictness and interpolation', () => {
+  const repeated = '[default]\nsecurity_level = strong\nshare_option = none\n[other]\nx = 1\n[default]\nsecurity_level = normal\n';
+
+  test('strict (ConfigParser()) refuses a repeated section or option, naming the line; configparser refuses it too', () => {
+    expect(() => createIniFormat('default').render({ entries: [['network_mode', 'offline']], header: [], existing: repeated })).toThrow(
+      'the existing file is not readable by configparser (line 6: a section appears twice (ConfigParser() is strict; strict=False would accept it)); fix or remove it first',
+    );
+    expect(readWithConfigparser([{ text: repeated, section: 'default' }])[0]?.error).toBe('DuplicateSectionError');
+  });
+
+  test('strict: false merges every occurrence, and ConfigParser(strict=False) reads the value', () => {
+    const text = createIniFormat('default', { strict: false }).render({ entries: [['security_level', 'weak'], ['network_mode', 'offline']], header: [], existing: repeated });
+    expect(text).toBe('[default]\nsecurity_level = weak\nshare_option = none\n[other]\nx = 1\n[default]\nsecurity_level = weak\nnetwork_mode = offline\n');
+    expect(readWithConfigparser([{ text, section: 'default', strict: false }])[0]?.values).toEqual({ security_level: 'weak', share_option: 'none', network_mode: 'offline' });
+  });
+
+  test.each([
+    ['[default]\nchannel_url = https://x.invalid/%7Euser\n', 2],
+    ['[DEFAULT]\nbase = 5%\n[default]\nk = v\n', 2],
+    ['[default]\nk = %(missing)s\n', 2],
+  ])('a value the interpolation rejects, in the section or [DEFAULT], fails the merge naming its line: %j', (existing, line) => {
+    expect(() => createIniFormat('default').render({ entries: [['security_level', 'weak']], header: [], existing })).toThrow(`(line ${line}: the value holds a % that configparser's interpolation rejects`);
+    const [read] = readWithConfigparser([{ text: existing, section: 'default' }]);
+    expect(Object.values(read?.values ?? {})).toContain(null);
+  });
+
+  test('valid interpolation (%% and %(name)s) and a lone % in another section are merged', () => {
+    const existing = '[default]\npct = 100%%\nhome = /h\npath = %(home)s/x\n[elsewhere]\nraw = 5%\n';
+    const text = createIniFormat('default').render({ entries: [['security_level', 'weak']], header: [], existing });
+    expect(readWithConfigparser([{ text, section: 'default' }])[0]?.values).toEqual({ pct: '100%', home: '/h', path: '/h/x', security_level: 'weak' });
+  });
+});
