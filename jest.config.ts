@@ -5,7 +5,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages', '<rootDir>/plugins', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/'],
+  // test/container needs podman and minutes: `pnpm test:container` (jest.container.config.ts).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/', '<rootDir>/test/container/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   transform: {
     '^.+\\.ts$': [

@@ -7,7 +7,7 @@
 //   --rounds N                      start-up rounds (default 31, smoke 5)
 //   --only startup|scale            one half only (while working on it; verdicts for that half only)
 //   --scale-dir DIR                 build the scale trees under DIR (e.g. /dev/shm: the program without the disk)
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,10 @@ async function measureStartup() {
   // -f, not --env-file: Node 20 reads and parses a file named by --env-file anywhere on its command line
   // (nodejs/node#54232), which would be timed as comfy-secrets's own work.
   const runDemo = (dir) => [node, cli, 'run', '--comfyui-dir', join(dir, 'ComfyUI'), '-f', demoEnvFile, '--override'];
+  // The single executable, built fresh from the sources (a few seconds), on a demo copy of its own.
+  const sea = buildSea();
+  const seaDemo = join(work, 'sea-demo');
+  copyDemo(seaDemo);
   // A container's first start: the committed tree, no state, an empty store (reset before each sample, untimed).
   const firstStartState = join(work, 'first-start-state');
   const firstStartStore = storeDir ? `${storeDir}-first-start` : undefined;
@@ -115,6 +119,7 @@ async function measureStartup() {
     { id: 'floor-logging', label: 'floor, logging one line (winston)', argv: floor.logging },
     { id: 'comfy-secrets', label: 'comfy-secrets run (demo tree, unchanged)', argv: runDemo(demo) },
     { id: 'first-start', label: 'comfy-secrets run (demo tree, first start)', argv: runDemo(firstStart), env: firstStartEnv, before: resetFirstStart },
+    { id: 'sea', label: 'single executable: run (demo tree, unchanged)', argv: [sea, ...runDemo(seaDemo).slice(2)] },
   ];
   if (existsSync(dotenvx)) {
     commands.push({ id: 'dotenvx', label: 'dotenvx run -f .env.demo -- true', argv: [node, dotenvx, 'run', '-q', '-f', demoEnvFile, '--', 'true'] });
@@ -160,11 +165,34 @@ async function measureStartup() {
     }),
   };
 
+  results.size = sizes_();
+  console.log(`\nSize: single executable ${mib(results.size.seaBytes)}; npm-installed bin ${mib(results.size.npm.totalBytes)} (node ${mib(results.size.npm.nodeBytes)}, the CLI package's bin and dist ${mib(results.size.npm.cliBytes)}, the two sinks' dist ${mib(results.size.npm.sinksBytes)})`);
   console.log('\nStart-up (median over the rounds; × node -e 0: median of the per-round ratios; CPU = user + system)');
   table(
     ['command', 'wall ms', 'min ms', '× node -e 0', 'CPU ms', 'CPU ×', 'peak RSS MiB'],
     results.startup.commands.map((c) => [c.label, c.medianMs, c.minMs, c.ratioToNode.toFixed(2), c.medianCpuMs ?? 'n/a', c.cpuRatioToNode?.toFixed(2) ?? 'n/a', c.peakRssMiB ?? 'n/a']),
   );
+}
+
+/** Builds the single executable into the work directory; returns its path. */
+function buildSea() {
+  const file = join(work, 'sea', 'comfy-secrets');
+  execFileSync(node, [join(root, 'scripts/build-sea.mjs'), '--out', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return file;
+}
+
+/** What each way of installing puts on a machine: the one file, or node plus the CLI package and the sinks. */
+function sizes_() {
+  const bytes = (path) => (statSync(path).isDirectory() ? readdirSync(path).reduce((sum, name) => sum + bytes(join(path, name)), 0) : statSync(path).size);
+  const cliBytes = bytes(join(root, 'packages/cli/bin')) + bytes(join(root, 'packages/cli/dist')) + bytes(join(root, 'packages/cli/package.json'));
+  const sinksBytes = ['comfyui-manager', 'emprops-custom-nodes'].reduce((sum, name) => sum + bytes(join(root, 'plugins', name, 'dist')) + bytes(join(root, 'plugins', name, 'package.json')), 0);
+  const nodeBytes = statSync(node).size;
+  return { seaBytes: statSync(join(work, 'sea', 'comfy-secrets')).size, npm: { nodeBytes, cliBytes, sinksBytes, totalBytes: nodeBytes + cliBytes + sinksBytes } };
+}
+
+/** MiB with one decimal, or KiB for what would show as 0.0 MiB. */
+function mib(n) {
+  return n < 0.05 * 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
 // ---------------------------------------------------------------------------------------------

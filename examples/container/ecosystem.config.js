@@ -15,7 +15,7 @@ module.exports = {
       name: 'comfy-secrets-creator',
       cwd: '/workspace/ComfyUI',
       script: 'comfy-secrets',
-      args: ['exec', '--comfyui-dir', '/workspace/ComfyUI', '--', 'python', 'main.py', '--listen', '0.0.0.0', '--port', '8188'],
+      args: ['exec', '--comfyui-dir', '/workspace/ComfyUI', '--', 'python', 'main.py', '--listen', '--port', '8188'],
       interpreter: 'none',
       autorestart: true,
       max_restarts: 5,

@@ -1,4 +1,4 @@
-import type { Environment, FileSystem, Redactor } from '@comfy-secrets/core';
+import type { DiscoveryOptions, Environment, FileSystem, Redactor } from '@comfy-secrets/core';
 import type { Output } from './fd-output';
 
 /** Everything a command may touch of the outside world, handed in by the entry point. */
@@ -11,8 +11,15 @@ export interface CliContext {
   stdout: Output;
   stderr: Output;
   fs: FileSystem;
-  /** The CLI package's directory: discovery starts from the project that installed it. */
-  cliDir: string;
+  /**
+   * The CLI package's directory: discovery starts from the project that installed it. None for the
+   * single executable, which no project installs (it finds sinks with --project, --plugin, pluginsDir).
+   */
+  cliDir?: string;
+  /** Sinks built into the program (the single executable's shipped sinks). */
+  bundledSinks?: DiscoveryOptions['bundled'];
+  /** A directory whose every entry is loaded as if given with --plugin (the single executable's `plugins/` beside it). */
+  pluginsDir?: string;
   /** Knows every secret value seen so far; everything printed passes through it. */
   redactor: Redactor;
 }

@@ -4,6 +4,7 @@ import {
   createContainer,
   createLogger,
   discoverSinks,
+  errnoCode,
   findProjectDir,
   LOG_LEVELS,
   Redactor,
@@ -155,8 +156,27 @@ export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNo
 
 /** The discovered sinks plus those a config_nodes.json declares (and which declarations a code sink shadows). */
 export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): WithDeclarations {
-  const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'COMFY_SECRETS_PROJECT') ?? findProjectDir(context.fs, context.cliDir);
-  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins: flags.plugin, cwd: context.cwd }), configNodesOption(flags), context);
+  const { cliDir } = context;
+  const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'COMFY_SECRETS_PROJECT') ?? (cliDir === undefined ? undefined : findProjectDir(context.fs, cliDir));
+  const plugins = [...pluginsIn(context), ...flags.plugin];
+  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins, bundled: context.bundledSinks, cwd: context.cwd }), configNodesOption(flags), context);
+}
+
+/**
+ * Every entry of `context.pluginsDir` (a package directory or a module file), in name order; dot
+ * entries are left out. A missing directory is none: most images have no third-party sink.
+ */
+function pluginsIn(context: CliContext): string[] {
+  const dir = context.pluginsDir;
+  if (dir === undefined) return [];
+  let names: string[];
+  try {
+    names = context.fs.readdirSync(dir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return [];
+    throw new ConfigError('PLUGIN_NOT_FOUND', `cannot read the plugins directory ${dir} (${errnoCode(error) ?? 'error'})`, { plugin: dir, cause: error });
+  }
+  return names.filter((name) => !name.startsWith('.')).sort().map((name) => path.join(dir, name));
 }
 
 /** Discovery, logger and a fresh container for one run of the sink-running commands. */

@@ -19,6 +19,11 @@ export interface DiscoveryOptions {
   projectDir?: string;
   /** `--plugin` paths: a package directory or a module file. */
   plugins?: readonly string[];
+  /**
+   * Sinks compiled into the program itself (the single executable carries the shipped ones). They are
+   * checked like loaded ones and come first; a plugin with the same sink name is a DUPLICATE_SINK.
+   */
+  bundled?: ReadonlyArray<{ sink: unknown; plugin: string; version?: string }>;
   cwd: string;
 }
 
@@ -48,6 +53,13 @@ export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
   const { fs } = options;
   const loaded: LoadedSink[] = [];
   const problems: ConfigError[] = [];
+  for (const { sink, plugin, version } of options.bundled ?? []) {
+    try {
+      loaded.push(...checkSinks([sink], plugin).map((checked) => ({ ...checked, version })));
+    } catch (error) {
+      problems.push(error as ConfigError);
+    }
+  }
 
   const candidates: Array<{ plugin: string; dir: string; explicit: boolean }> = [];
   if (options.projectDir) {

@@ -186,6 +186,34 @@ describe('discoverSinks problems', () => {
   });
 });
 
+describe('discoverSinks with bundled sinks (the single executable)', () => {
+  const bundledSink = { name: 'built_in', nodes: ['node'], variables: { HF_TOKEN: {} } };
+  const bundled = [{ sink: bundledSink, plugin: '@comfy-secrets/sink-built-in', version: '0.1.0' }];
+
+  it('puts them first, with their package name and version, before the project\'s and --plugin ones', () => {
+    const dir = project({ dep: { 'package.json': marked('dep'), 'index.js': sinkModule('from_dep') } });
+    const loaded = discoverSinks({ fs, cwd: dir, projectDir: dir, bundled });
+    expect(loaded.map(({ sink, plugin, version }) => [sink.name, plugin, version])).toEqual([
+      ['built_in', '@comfy-secrets/sink-built-in', '0.1.0'],
+      ['from_dep', 'dep', '1.0.0'],
+    ]);
+  });
+
+  it('refuses a plugin whose sink has a bundled sink\'s name (DUPLICATE_SINK), naming both', () => {
+    const dir = project({ dup: { 'package.json': marked('dup'), 'index.js': sinkModule('built_in') } });
+    const error = thrown(() => discoverSinks({ fs, cwd: dir, projectDir: dir, bundled }));
+    expect(error).toMatchObject({ code: 'DUPLICATE_SINK', sink: 'built_in' });
+    expect(error.message).toBe("Two sinks are named 'built_in': one in @comfy-secrets/sink-built-in, one in dup");
+  });
+
+  it('checks them like loaded ones: an invalid one is PLUGIN_INVALID naming its package', () => {
+    expect(thrown(() => discoverSinks({ fs, cwd: fixtures, bundled: [{ sink: { name: 'x' }, plugin: '@comfy-secrets/sink-broken' }] }))).toMatchObject({
+      code: 'PLUGIN_INVALID',
+      plugin: '@comfy-secrets/sink-broken',
+    });
+  });
+});
+
 describe('checkSinks', () => {
   it('returns sinks given directly, attributed to the caller', () => {
     const sink = { name: 'direct', nodes: ['n'], variables: {} };
