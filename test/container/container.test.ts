@@ -38,6 +38,8 @@ const secretEnv = {
   CIVITAI_TOKEN: canary.CIVITAI_TOKEN,
   OPENAI_API_KEY: canary.OPENAI_API_KEY,
   COMFYUI_MANAGER_NETWORK_MODE: 'offline',
+  // A fresh ComfyUI-Manager 3.38 tree needs it said (the Manager's own default depends on whether uv imports).
+  COMFYUI_MANAGER_USE_UV: 'true',
 };
 
 /** The fake secrets the checkout itself holds (the build context): none may reach the final image either. */
@@ -198,7 +200,7 @@ describe('a container of it, secrets given with -e (memory store)', () => {
     expect(read.existed).toEqual({ 'emprops .env': true, 'manager config.ini': true });
     expect(read.env).toEqual(expectedEnviron);
     expect(read.dotenv).toEqual(expectedEmprops);
-    expect(read.manager).toEqual({ network_mode: sha256('offline') });
+    expect(read.manager).toMatchObject({ network_mode: sha256('offline'), use_uv: sha256('True') });
     expect(read.listen).toBe('0.0.0.0,::');
   });
 
@@ -257,7 +259,7 @@ test('7. ComfyUI running as a non-root user (--user 1000:1000) reads its files',
   expect(read.uid).toBe(1000);
   expect(read.existed).toEqual({ 'emprops .env': true, 'manager config.ini': true });
   expect(read.dotenv).toEqual(expectedEmprops);
-  expect(read.manager).toEqual({ network_mode: sha256('offline') });
+  expect(read.manager).toMatchObject({ network_mode: sha256('offline'), use_uv: sha256('True') });
   expect(found(logs(name))).toEqual([]);
 }, 120_000);
 
