@@ -23,8 +23,8 @@ const platform = {
   HF_TOKEN: canary.HF_TOKEN,
   OPENAI_API_KEY: canary.OPENAI_API_KEY,
   COMFYUI_MANAGER_NETWORK_MODE: 'offline',
-  // A fresh ComfyUI-Manager 3.38 tree needs it said (the Manager's own default depends on whether uv imports).
-  COMFYUI_MANAGER_USE_UV: 'true',
+  // A fresh Manager 3.33.5+ file needs it: with no file Manager decides use_uv from what its Python can import.
+  COMFYUI_MANAGER_USE_UV: 'false',
 };
 
 function expectNoCanary(text: string): void {
@@ -95,7 +95,7 @@ describe('the single executable', () => {
         AWS_SECRET_ACCESS_KEY_ENCODED: canary.AWS_SECRET_ACCESS_KEY.replaceAll('/', '_SLASH_'),
         HF_TOKEN: canary.HF_TOKEN,
       });
-      expect(configparserSections(path.join(tree.dir, 'user/__manager/config.ini')).default).toMatchObject({ network_mode: 'offline', use_uv: 'True' });
+      expect(configparserSections(path.join(tree.dir, 'user/__manager/config.ini')).default).toEqual({ network_mode: 'offline', use_uv: 'False', file_logging: 'True' });
       // No sink for eden_comfy_pipelines is built in: it is only written when its plugin is loaded.
       expect(fs.existsSync(path.join(tree.dir, 'custom_nodes/eden_comfy_pipelines/.env'))).toBe(false);
       expectNoCanary(result.output);
