@@ -23,7 +23,8 @@ const images: string[] = [IMAGE, PM2_IMAGE];
 const token = randomBytes(6).toString('hex');
 const canary = {
   AWS_ACCESS_KEY_ID: `FAKECANARYKEY${token.toUpperCase()}`,
-  AWS_SECRET_ACCESS_KEY: `fake/canary+secret=${token}#with "quotes" and 'more'`,
+  // Shaped like a real key (40 characters of the base64 alphabet), so its base64 form reads one way only.
+  AWS_SECRET_ACCESS_KEY: `FAKE/canary+${token}/secret+key/0000`,
   HF_TOKEN: `hf_FAKECANARY_${token}`,
   CIVITAI_TOKEN: `civitai-FAKECANARY-${token}`,
   OPENAI_API_KEY: `sk-FAKECANARY-${token}-#hash $dollar`,
@@ -37,13 +38,15 @@ const secretEnv = {
   CIVITAI_TOKEN: canary.CIVITAI_TOKEN,
   OPENAI_API_KEY: canary.OPENAI_API_KEY,
   COMFYUI_MANAGER_NETWORK_MODE: 'offline',
+  // A fresh ComfyUI-Manager 3.38 tree needs it said (the Manager's own default depends on whether uv imports).
+  COMFYUI_MANAGER_USE_UV: 'true',
 };
 
 /** The fake secrets the checkout itself holds (the build context): none may reach the final image either. */
 function checkoutSecrets(): string[] {
   const demo = fs.readFileSync(path.join(repoRoot, 'examples/demo/.env.demo'), 'utf8');
   const values = ['AWS_ACCESS_KEY_ID', 'HF_TOKEN', 'CIVITAI_TOKEN'].map((name) => new RegExp(`^${name}=(.+)$`, 'm').exec(demo)?.[1]);
-  return [...values.filter((value): value is string => value !== undefined), 'fake-aws-secret-for-the-demo-only'];
+  return [...values.filter((value): value is string => value !== undefined), 'fake/aws+secret/for/the/demo+only/000001'];
 }
 
 /**
@@ -113,15 +116,18 @@ async function report(name: string, timeoutMs = 60_000): Promise<StandInReport> 
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
-/** What the emprops node must end up with in os.environ after load_dotenv, and read from the file. */
+/** What the emprops .env holds: the names the node reads (OPENAI_API_KEY is not one of them). */
 const expectedEmprops = {
   CLOUD_PROVIDER: sha256('aws'),
   AWS_ACCESS_KEY_ID: sha256(canary.AWS_ACCESS_KEY_ID),
   AWS_SECRET_ACCESS_KEY: sha256(canary.AWS_SECRET_ACCESS_KEY),
+  AWS_SECRET_ACCESS_KEY_ENCODED: sha256(canary.AWS_SECRET_ACCESS_KEY.replaceAll('/', '_SLASH_')),
   HF_TOKEN: sha256(canary.HF_TOKEN),
   CIVITAI_TOKEN: sha256(canary.CIVITAI_TOKEN),
-  OPENAI_API_KEY: sha256(canary.OPENAI_API_KEY),
 };
+/** What the stand-in finds in os.environ after load_dotenv, of the names it reports: the file's, and OPENAI_API_KEY from -e. */
+const { AWS_SECRET_ACCESS_KEY_ENCODED: _slashed, ...expectedFromFile } = expectedEmprops;
+const expectedEnviron = { ...expectedFromFile, OPENAI_API_KEY: sha256(canary.OPENAI_API_KEY) };
 
 /** `podman save` as a docker archive, unpacked: every layer is a plain tar. */
 function savedLayers(image: string, work: string): string[] {
@@ -192,9 +198,9 @@ describe('a container of it, secrets given with -e (memory store)', () => {
 
   test('2. the stand-in reads every value exactly: the files existed before it started, load_dotenv and configparser give the values', () => {
     expect(read.existed).toEqual({ 'emprops .env': true, 'manager config.ini': true });
-    expect(read.env).toEqual(expectedEmprops);
+    expect(read.env).toEqual(expectedEnviron);
     expect(read.dotenv).toEqual(expectedEmprops);
-    expect(read.manager).toEqual({ network_mode: sha256('offline') });
+    expect(read.manager).toMatchObject({ network_mode: sha256('offline'), use_uv: sha256('True') });
     expect(read.listen).toBe('0.0.0.0,::');
   });
 
@@ -253,7 +259,7 @@ test('7. ComfyUI running as a non-root user (--user 1000:1000) reads its files',
   expect(read.uid).toBe(1000);
   expect(read.existed).toEqual({ 'emprops .env': true, 'manager config.ini': true });
   expect(read.dotenv).toEqual(expectedEmprops);
-  expect(read.manager).toEqual({ network_mode: sha256('offline') });
+  expect(read.manager).toMatchObject({ network_mode: sha256('offline'), use_uv: sha256('True') });
   expect(found(logs(name))).toEqual([]);
 }, 120_000);
 

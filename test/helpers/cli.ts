@@ -54,3 +54,19 @@ export function tempTree(files: Fixture = {}): { dir: string; cleanup: () => voi
   writeFixture(dir, files);
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * `runCli` with environment values given as raw bytes: Node's child_process takes only strings (and
+ * encodes them as UTF-8), so Python's `os.execve`, which takes bytes, starts the CLI instead.
+ */
+export function runCliWithRawEnv(args: readonly string[], env: Record<string, string | Buffer>, options: { cwd?: string } = {}): CliResult {
+  const full: Record<string, string | Buffer> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...testLifecycleEnv(), ...env };
+  const hex = Object.fromEntries(Object.entries(full).map(([name, value]) => [name, Buffer.from(value).toString('hex')]));
+  const script = 'import json, os, sys\nenv = {k.encode(): bytes.fromhex(v) for k, v in json.loads(sys.argv[1]).items()}\nos.execve(sys.argv[2], sys.argv[2:], env)';
+  const result = spawnSync('/usr/bin/python3', ['-c', script, JSON.stringify(hex), process.execPath, cliPath, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

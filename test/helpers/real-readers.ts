@@ -277,3 +277,28 @@ export function readAll(requests: readonly ReaderRequest[]): ReaderResult[] {
   }
   return results;
 }
+
+/** What the emprops node's code paths read (see emprops-node.py); `null` where a name is unset. */
+export interface EmpropsNodeView {
+  before_load: Record<string, string | null>;
+  hf_token: string | null;
+  civitai_token: string | null;
+  aws_access_key_id: string | null;
+  s3_secret: string;
+  saver_secret: string;
+  lora_secret: string;
+  provider: string;
+  azure_handler: [string | null, string | null];
+  saver_azure: [string | null, string | null, string];
+  cdn_uri: string;
+  openai_api_key: string | null;
+}
+
+/** The stand-in for the emprops node, as a command line: `/usr/bin/python3 emprops-node.py NODE_DIR [OUT]`. */
+export const EMPROPS_NODE = [PYTHON, path.join(__dirname, 'emprops-node.py')] as const;
+
+/** Runs the emprops stand-in on a node directory with exactly `env` (plus PATH and a UTF-8 locale). */
+export function empropsNodeView(nodeDir: string, env: Record<string, string> = {}): EmpropsNodeView {
+  const out = execFileSync(EMPROPS_NODE[0], [EMPROPS_NODE[1], nodeDir], { env: { ...childEnv, ...env } });
+  return JSON.parse(out.toString('utf8')) as EmpropsNodeView;
+}

@@ -161,7 +161,8 @@ function copyDemoTree(to: string): string {
 const FAKE = {
   CLOUD_PROVIDER: 'aws',
   AWS_ACCESS_KEY_ID: 'AKIAFAKEREGISTRYTEST',
-  AWS_SECRET_ACCESS_KEY_ENCODED: Buffer.from('fake-secret-from-the-registry-test').toString('base64'),
+  // Shaped like a key (40 characters of the base64 alphabet): its base64 form reads one way only.
+  AWS_SECRET_ACCESS_KEY_ENCODED: Buffer.from('fake/secret+from/the+registry/test/00001').toString('base64'),
   AWS_DEFAULT_REGION: 'eu-west-1',
   HF_TOKEN: 'hf_FAKE_registry_token',
   OPENAI_API_KEY: "sk-FAKE-registry-#hash 'quoted'",
@@ -246,14 +247,16 @@ describe('installed from a registry, outside the workspace', () => {
       ['emprops_custom_nodes', 'written'],
     ]);
 
-    expect(pythonDotenvValues(path.join(comfyui, 'custom_nodes/emprops_comfy_nodes/.env'))).toMatchObject({
+    const emprops = pythonDotenvValues(path.join(comfyui, 'custom_nodes/emprops_comfy_nodes/.env'));
+    expect(emprops).toMatchObject({
       CLOUD_PROVIDER: 'aws',
       AWS_ACCESS_KEY_ID: FAKE.AWS_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: 'fake-secret-from-the-registry-test',
+      AWS_SECRET_ACCESS_KEY: 'fake/secret+from/the+registry/test/00001',
       AWS_DEFAULT_REGION: FAKE.AWS_DEFAULT_REGION,
       HF_TOKEN: FAKE.HF_TOKEN,
-      OPENAI_API_KEY: FAKE.OPENAI_API_KEY,
     });
+    // The emprops node never reads it: only eden_comfy_pipelines gets it.
+    expect(emprops).not.toHaveProperty('OPENAI_API_KEY');
     expect(pythonDotenvValues(path.join(comfyui, 'custom_nodes/eden_comfy_pipelines/.env'))).toEqual({ OPENAI_API_KEY: FAKE.OPENAI_API_KEY });
     expect(configparserSections(path.join(comfyui, 'user/__manager/config.ini')).default).toMatchObject({ security_level: 'normal', network_mode: 'offline', use_uv: 'True', file_logging: 'True' });
     // The report names variables, never values.

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, errnoCode, type LoadedSink } from '@comfy-secrets/core';
+import { ConfigError, MAX_ENV_FILE_BYTES, readSourceFile, SourceFileProblem, type LoadedSink } from '@comfy-secrets/core';
 import { sinksFromConfigNodes, withDeclarations, type ShadowedDeclaration } from '@comfy-secrets/sink-config-nodes';
 import type { CliContext } from './context';
 
@@ -20,9 +20,12 @@ export function withConfigNodes(code: LoadedSink[], option: string | boolean | u
   if (file === undefined) return { sinks: code, shadowed: [] };
   let text: string;
   try {
-    text = context.fs.readFileSync(file, 'utf8');
+    // A FIFO or a device would hang the start; bytes that are not UTF-8 would be read changed.
+    text = readSourceFile(context.fs, file, MAX_ENV_FILE_BYTES);
   } catch (error) {
-    throw new ConfigError('CONFIG_NODES_UNREADABLE', `cannot read --config-nodes ${file} (${errnoCode(error) ?? 'error'})`, { file, cause: error });
+    if (!(error instanceof SourceFileProblem)) throw error;
+    const why = error.reason === 'unreadable' ? `cannot read --config-nodes ${file} (${error.message})` : `--config-nodes ${file} ${error.message}`;
+    throw new ConfigError('CONFIG_NODES_UNREADABLE', why, { file, cause: error });
   }
   return { ...withDeclarations(code, sinksFromConfigNodes(text, file), file), file };
 }

@@ -5,6 +5,8 @@ import type { Output } from './fd-output';
 export interface CliContext {
   /** The process environment, read once by the entry point. */
   env: Environment;
+  /** Names in `env` whose raw value is not valid UTF-8 (read by the entry from /proc/self/environ). */
+  invalidUtf8Env?: ReadonlySet<string>;
   cwd: string;
   stdout: Output;
   stderr: Output;

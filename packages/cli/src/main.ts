@@ -15,7 +15,9 @@ Exit codes:
   0   every applicable sink written, unchanged or skipped
   1   a sink failed: missing or invalid input, a value its readers cannot carry, an unsafe or failed write
       (audit: something was found; clean: a file changed since it was written was kept)
-  2   usage or configuration error: unknown flag, bad plugin, duplicate sink, missing dependency, cycle
+  2   usage or configuration error: unknown flag, bad plugin, duplicate sink, missing dependency, cycle,
+      an unreadable -f file, an --only name that is no sink, no custom_nodes/ in the ComfyUI directory,
+      a --secrets-dir that does not exist
   70  internal error (a bug in comfy-secrets; please report it)
   *   exec: the command's own exit code, or 128 + n when signal n ended it
 `;

@@ -62,7 +62,14 @@ export const runOptions: readonly OptionSpec[] = [
     value: '<dir>',
     description: "ComfyUI's user directory, when ComfyUI runs with --user-directory (default: $COMFY_SECRETS_USER_DIRECTORY, else <comfyui-dir>/user)",
   },
-  { name: 'env-file', short: 'f', value: '<file>', repeatable: true, description: 'read variables from a dotenv file too (repeatable; later files win)' },
+  {
+    name: 'env-file',
+    short: 'f',
+    value: '<file>',
+    repeatable: true,
+    description:
+      'read variables from a dotenv file too (repeatable; later files win). Write it -f FILE: Node itself looks for --env-file FILE anywhere on its command line and exits 9 before comfy-secrets starts when FILE is missing',
+  },
   { name: 'override', description: 'let --env-file values win over the real environment' },
   { name: 'secrets-dir', value: '<dir>', description: 'read a variable from the file of its name in this directory (e.g. /run/secrets)' },
   { name: 'only', value: '<names>', parse: names, description: 'run only these sinks (comma-separated)' },
@@ -178,6 +185,7 @@ export function setUpRun(flags: RunFlags, context: CliContext): { runner: Runner
   const logger = makeLogger(flags, context, redactor);
   const container = createContainer({
     env: context.env,
+    invalidUtf8: context.invalidUtf8Env,
     cwd: context.cwd,
     envFiles: flags.envFile,
     override: flags.override,

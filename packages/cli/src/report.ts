@@ -1,4 +1,4 @@
-import type { LoadedSink, RunReport, SinkReport, VariableReport } from '@comfy-secrets/core';
+import { sourceNames, type LoadedSink, type RunReport, type SinkReport, type VariableReport } from '@comfy-secrets/core';
 
 /** The run report as a person reads it. Built only from the report, which holds no value. */
 export function formatRunReport(report: RunReport, verb: string, showVariables: boolean): string {
@@ -56,23 +56,39 @@ export function variableMap(sinks: readonly LoadedSink[]): Record<string, string
   return Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-export function formatSinkList(sinks: readonly LoadedSink[]): string {
+/** The node directories of a sink found under the ComfyUI root; `undefined` when it has no custom_nodes/. */
+export type SinkApplies = readonly string[] | undefined;
+
+export function formatSinkList(sinks: readonly LoadedSink[], comfyuiDir?: string, applies?: ReadonlyMap<string, SinkApplies>): string {
   if (sinks.length === 0) return 'No sinks installed. Add a sink package to the dependencies of the project that installs comfy-secrets, or pass --plugin.\n';
+  const marks = new Set<string>();
   const blocks = sinks.map(({ sink, plugin, version }, index) => {
     const root = sink.relativeTo ?? 'node';
     const file = typeof sink.file === 'function' ? '(chosen by the sink from what is installed)' : root === 'hf-token' ? ROOT_PREFIX[root] : `${ROOT_PREFIX[root] ?? ''}${sink.file ?? '.env'}`;
     const format = typeof sink.format === 'object' ? sink.format.type : sink.format ?? 'dotenv';
     // The variable a user sets, with the key it becomes when that is another name.
-    const variables = Object.entries(sink.variables).map(([key, spec]) => `${spec.from?.[0] !== undefined && spec.from[0] !== key ? `${spec.from[0]} (${key})` : key}${spec.required === true ? '*' : ''}`);
+    const variables = Object.entries(sink.variables).map(([key, spec]) => {
+      const mark = spec.required === true ? '*' : typeof spec.required === 'object' ? '+' : '';
+      if (mark) marks.add(mark);
+      return `${spec.from?.[0] !== undefined && spec.from[0] !== key ? `${spec.from[0]} (${key})` : key}${mark}`;
+    });
+    const found = applies?.get(sink.name);
+    const appliesLine =
+      comfyuiDir === undefined ? [] : [`   applies:   ${found === undefined ? `unknown (${comfyuiDir} has no custom_nodes/)` : found.length > 0 ? `yes (custom_nodes/${found.join(', custom_nodes/')})` : 'no (none of its nodes is installed)'}`];
+    const reads = [...new Set(Object.entries(sink.variables).flatMap(([key, spec]) => sourceNames(key, spec)))];
     return [
       `${index + 1}. ${sink.name}  (${plugin}${version ? `@${version}` : ''}, order ${sink.order ?? 'normal'}${sink.dependencies?.length ? `, after ${sink.dependencies.join(', ')}` : ''})`,
       `   nodes:     ${sink.nodes.join(', ')}`,
+      ...appliesLine,
       `   file:      ${file} [${format}]`,
       `   variables: ${variables.join(' ')}`,
+      `   set:       ${reads.join(' ')}`,
     ].join('\n');
   });
+  const legend = [marks.has('*') ? '* required' : '', marks.has('+') ? '+ required when a condition holds (plan shows it)' : ''].filter(Boolean);
+  const where = comfyuiDir === undefined ? '' : `ComfyUI: ${comfyuiDir}\n`;
   const map = Object.entries(variableMap(sinks));
   const width = Math.max(0, ...map.map(([name]) => name.length));
   const mapText = map.map(([name, keys]) => `  ${name.padEnd(width)}  -> ${keys.join(', ')}`).join('\n');
-  return `${blocks.join('\n')}\n(* required)\n\nVariables (each name also as NAME_ENCODED, NAME_FILE and --secrets-dir/NAME; the first one set of a key's names wins):\n${mapText}\n`;
+  return `${where}${blocks.join('\n')}\n${legend.length ? `(${legend.join('; ')})\n` : ''}(set: the variables to set; each NAME may also come as NAME_ENCODED, NAME_FILE or a --secrets-dir file)\n\nVariables (the first one set of a key's names wins):\n${mapText}\n`;
 }

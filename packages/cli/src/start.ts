@@ -1,11 +1,13 @@
 // Starting the CLI as a process: the only module that reads process.env, and the only process.exit.
 // Two entries use it: entry.ts (the npm package's bin) and sea.ts (the single executable).
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { realFileSystem } from '@comfy-secrets/core';
 import type { CliContext } from './context';
 import { guardExit } from './exit-guard';
 import { fdOutput } from './fd-output';
 import { main } from './main';
+import { invalidUtf8Names } from './raw-env';
 
 /** What differs between the two entries: where sinks are found. */
 export type Placement = Pick<CliContext, 'cliDir' | 'bundledSinks' | 'pluginsDir'>;
@@ -19,6 +21,8 @@ export function start(placement: Placement): void {
   main(process.argv.slice(2), {
     ...placement,
     env: { ...process.env },
+    // Node decodes the environment lossily: its raw bytes tell which values are not UTF-8.
+    invalidUtf8Env: invalidUtf8Names(() => readFileSync('/proc/self/environ')),
     cwd: process.cwd(),
     stdout: fdOutput(1),
     stderr: fdOutput(2),

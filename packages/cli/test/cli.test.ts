@@ -10,7 +10,8 @@ const EMPROPS = 'custom_nodes/emprops_comfy_nodes';
 const canary = {
   HF_TOKEN: 'hf_FAKECANARY_hf_token_0001',
   AWS_ACCESS_KEY_ID: 'FAKECANARYACCESSKEY02',
-  AWS_SECRET_ACCESS_KEY: 'fake/canary+aws=secret#0003 with "quotes"',
+  // Shaped like a real key (40 characters of the base64 alphabet), so its base64 form reads one way only.
+  AWS_SECRET_ACCESS_KEY: 'FAKE/canary+aws/secret+0003/for/tests/00',
   AZURE_STORAGE_KEY: 'fake-canary-azure-key-0004==',
 };
 const encoded = Buffer.from(canary.AWS_SECRET_ACCESS_KEY).toString('base64');
@@ -42,6 +43,7 @@ describe('comfy-secrets run', () => {
       CLOUD_PROVIDER: 'aws',
       AWS_ACCESS_KEY_ID: canary.AWS_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: canary.AWS_SECRET_ACCESS_KEY,
+      AWS_SECRET_ACCESS_KEY_ENCODED: canary.AWS_SECRET_ACCESS_KEY.replaceAll('/', '_SLASH_'),
       AWS_DEFAULT_REGION: 'us-east-1',
       HF_TOKEN: canary.HF_TOKEN,
     });
@@ -82,12 +84,12 @@ describe('comfy-secrets run', () => {
     expectNoCanary(result.stdout + result.stderr);
   });
 
-  test('invalid base64 in a _ENCODED variable exits 1 naming the variable, not its value', () => {
-    const result = runCli(['run', '--comfyui-dir', tree.dir], { env: { ...platform, AWS_SECRET_ACCESS_KEY_ENCODED: 'not base64!' } });
+  test('a _ENCODED variable that is neither base64 nor a _SLASH_ form exits 1 naming the variable, not its value', () => {
+    const result = runCli(['run', '--comfyui-dir', tree.dir], { env: { ...platform, AWS_SECRET_ACCESS_KEY_ENCODED: 'not/base64!' } });
 
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('AWS_SECRET_ACCESS_KEY_ENCODED');
-    expect(result.stdout + result.stderr).not.toContain('not base64!');
+    expect(result.stdout + result.stderr).not.toContain('not/base64!');
   });
 
   test('reads --env-file, and the real environment wins unless --override', () => {

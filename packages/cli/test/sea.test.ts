@@ -11,7 +11,8 @@ import { configparserSections, pythonDotenvValues } from '../../../test/helpers/
 const canary = {
   HF_TOKEN: 'hf_FAKECANARY_sea_token_0001',
   AWS_ACCESS_KEY_ID: 'FAKECANARYSEAACCESS02',
-  AWS_SECRET_ACCESS_KEY: 'fake/canary+sea=secret#0003 with "quotes"',
+  // Shaped like a real key (40 characters of the base64 alphabet), so its base64 form reads one way only.
+  AWS_SECRET_ACCESS_KEY: 'FAKE/canary+sea/secret+0003/for/tests/0A',
   OPENAI_API_KEY: 'sk-FAKECANARY-sea-openai-0004',
 };
 const encoded = Buffer.from(canary.AWS_SECRET_ACCESS_KEY).toString('base64');
@@ -94,8 +95,8 @@ describe('the single executable', () => {
         CLOUD_PROVIDER: 'aws',
         AWS_ACCESS_KEY_ID: canary.AWS_ACCESS_KEY_ID,
         AWS_SECRET_ACCESS_KEY: canary.AWS_SECRET_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY_ENCODED: canary.AWS_SECRET_ACCESS_KEY.replaceAll('/', '_SLASH_'),
         HF_TOKEN: canary.HF_TOKEN,
-        OPENAI_API_KEY: canary.OPENAI_API_KEY,
       });
       expect(configparserSections(path.join(tree.dir, 'user/__manager/config.ini')).default).toEqual({ network_mode: 'offline', use_uv: 'False', file_logging: 'True' });
       // No sink for eden_comfy_pipelines is built in: it is only written when its plugin is loaded.
@@ -155,9 +156,10 @@ describe('the single executable', () => {
       expect(result.status).toBe(0);
       const read = pythonDotenvValues(path.join(tree.dir, 'custom_nodes/emprops_comfy_nodes/.env'));
       expect(read.HF_TOKEN).toBe('hf_FAKE_demo_token_not_real');
-      expect(read.AWS_SECRET_ACCESS_KEY).toBe('fake-aws-secret-for-the-demo-only');
-      expect(read.OPENAI_API_KEY).toBe('sk-fake-demo-key-#with-a-hash');
-      expect(result.output).not.toContain('fake-aws-secret-for-the-demo-only');
+      expect(read.AWS_SECRET_ACCESS_KEY).toBe('fake/aws+secret/for/the/demo+only/000001');
+      // The emprops node never reads it (eden_comfy_pipelines' sink writes it when installed).
+      expect(read.OPENAI_API_KEY).toBeUndefined();
+      expect(result.output).not.toContain('fake/aws+secret/for/the/demo+only/000001');
     } finally {
       tree.cleanup();
     }

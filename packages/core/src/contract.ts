@@ -158,10 +158,30 @@ export type Requirement = boolean | { when: Readonly<Record<string, string | rea
 export interface VariableSpec {
   /**
    * Source variable names, tried in order; the first one that is set wins. For every name `N` the
-   * sources also look at `N_ENCODED` (strict base64), `N_FILE` (a path to read) and `--secrets-dir`/N.
+   * sources also look at `N_ENCODED` (see `encodings`), `N_FILE` (a path to read) and `--secrets-dir`/N.
    * @default [the output key]
    */
   from?: readonly string[];
+  /**
+   * What `N_ENCODED` may carry, for every source name `N` of this variable:
+   * - `'base64'`: strict standard base64 of UTF-8 text (canonical padding, no whitespace);
+   * - `'slash'`: the value with each `/` written `_SLASH_` (emprops, emp-job-queue); such a value
+   *   holds no `/` of its own, and a value without `/` is its own `_SLASH_` form.
+   *
+   * Each listed encoding reads the value or gives a reason it cannot. One distinct reading is taken.
+   * When several differ — `aGk=` is base64 of `hi` and its own `_SLASH_` form — `shape` drops those
+   * it does not match; if more than one is still left, the plain `N` decides when it is set and equal
+   * to one of them, and otherwise the sink fails (`AMBIGUOUS_ENCODING`) naming `N_ENCODED`: a value is
+   * never decoded by a guess. The result must then agree with `N` and `N_FILE` when those are set.
+   * @default ['base64']
+   * @example encodings: ['base64', 'slash'], shape: /^[A-Za-z0-9+/]{40}$/ // an AWS secret access key
+   */
+  encodings?: readonly ('base64' | 'slash')[];
+  /**
+   * What a decoded value looks like, used only to choose between the differing readings of an
+   * `_ENCODED` value (see `encodings`); no value is refused for not matching it.
+   */
+  shape?: RegExp;
   /**
    * Decode the resolved value before it is written. `'base64'` is strict: the standard alphabet,
    * canonical padding, no whitespace, and the result must be UTF-8 text.

@@ -3,7 +3,7 @@ export const ExitCode = {
   ok: 0,
   /** A sink failed: missing or invalid input, a value its readers cannot carry, a file another sink writes, an unsafe or failed write. */
   sinkFailed: 1,
-  /** Usage or configuration: unknown flag, bad plugin, duplicate sink, missing dependency, cycle. */
+  /** Usage or configuration: unknown flag, bad plugin, duplicate sink, missing dependency, cycle, a bad -f file, an unknown --only name, no custom_nodes/, no --secrets-dir. */
   config: 2,
   /** A bug in comfy-secrets. */
   internal: 70,

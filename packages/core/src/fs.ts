@@ -18,6 +18,7 @@ export type FileSystem = Pick<
   | 'mkdirSync'
   | 'openSync'
   | 'readFileSync'
+  | 'readSync'
   | 'readdirSync'
   | 'readlinkSync'
   | 'realpathSync'

@@ -9,8 +9,10 @@ export { createLogger, LOG_LEVELS, type LogLevel, type Logger, type LoggerOption
 export { orderLoaded, orderSinks } from './order';
 export { declaredRoots } from './roots';
 export { pluginText, REDACTED, Redactor, stackFrames } from './redact';
-export { Runner, type DeclaredRoot, type DeclaredRoots, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
-export { Sources, type Environment, type Found, type SourceOptions } from './sources';
+export { Runner, type DeclaredRoot, type DeclaredRoots, type EnvMismatch, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
+export { Sources, type EncodedOptions, type Environment, type Found, type SourceOptions } from './sources';
+export { decodeBase64Strict, decodeSlash, encodeSlash, ENCODINGS, readEncoded, type Encoding } from './base64';
+export { isUtf8, MAX_ENV_FILE_BYTES, MAX_SOURCE_FILE_BYTES, readSourceFile, SourceFileProblem } from './read-file';
 export { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 export { sinkProblems } from './validate';
 export type { VariableReport } from './variables';
@@ -18,4 +20,4 @@ export { cleanRecorded, type CleanAction, type CleanEntry, type CleanOptions, ty
 export { writeTarget, type Lifecycle } from './lifecycle';
 export { ensurePrivateDirectory, RunState, sha256, STATE_FILE, type PreviousFile, type StateRecord } from './state';
 export { MEMORY_FS_TYPES, MEMORY_ROOTS, MemoryStore, memoryFsType, Store, type Placement, type StoreMode, type StoreOptions } from './store';
-export { auditDockerfile, auditRootfs, base64Forms, declaredNames, parseDockerfile, RUNTIME_ADVICE, SECRET_NAME_PATTERN, type AuditFinding, type FindingKind, type RootfsAuditOptions, type RootfsAuditResult } from './audit';
+export { auditDockerfile, auditRootfs, base64Forms, declaredNames, sourceNames, parseDockerfile, RUNTIME_ADVICE, SECRET_NAME_PATTERN, type AuditFinding, type FindingKind, type RootfsAuditOptions, type RootfsAuditResult } from './audit';

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
+import { sourceNames } from './audit';
 import type { OutsideRoot, SecretSink, TargetChoice, TargetContext, TreeBase, TreeContext } from './contract';
 import { isTrackedByCheckout } from './checkout';
 import type { LoadedSink } from './discovery';
@@ -31,6 +32,11 @@ export interface RunOptions {
   skip?: readonly string[];
   /** Owner of written files, e.g. the user ComfyUI runs as. */
   owner?: { uid: number; gid: number };
+  /**
+   * Without `owner`: give each file the owner of the node directory it is written for (the CLI sets
+   * this when it runs as root, so a ComfyUI running as another user can read its files).
+   */
+  ownerFromNodeDir?: boolean;
   /** @default 0o600 */
   mode?: number;
   /** State to record writes in (for `clean`) and the memory store; absent: plain disk writes, nothing recorded. */
@@ -125,12 +131,31 @@ type DeferredLinks = Map<string, { report: SinkReport; file: FileReport }>;
 /** The files this run has written or planned, by target: which sink, and how it treats what is there. */
 type ClaimedTargets = Map<string, { sink: string; label: string; merges: boolean; type: string }>;
 
+/**
+ * A key of a dotenv file this run wrote (or left unchanged) whose value in the platform environment
+ * differs: python-dotenv's `load_dotenv` (override=False) keeps the environment's, so a process
+ * started with that environment would not see the file's value. Names only, never a value.
+ */
+export interface EnvMismatch {
+  key: string;
+  sink: string;
+  /** Relative to the ComfyUI root. */
+  file: string;
+  /** `differs`: the environment holds another value; `empty`: it is set empty and the file leaves the key out. */
+  kind: 'differs' | 'empty';
+}
+
+/** The start of a skip reason: the sink's node directory is not there. */
+const NOT_INSTALLED = 'its node is not installed';
+
 export interface RunReport {
   comfyuiDir: string;
   dryRun: boolean;
   exitCode: number;
   sinks: SinkReport[];
   counts: Record<SinkStatus, number>;
+  /** See {@link EnvMismatch}; `exec` removes these keys from the command's environment. */
+  envMismatches: EnvMismatch[];
 }
 
 /**
@@ -158,23 +183,70 @@ export class Runner {
     if (this.fs.statSync(options.comfyuiDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
       throw new ConfigError('COMFYUI_DIR_MISSING', `the ComfyUI directory ${options.comfyuiDir} does not exist (set --comfyui-dir, $COMFYUI_PATH or $WORKSPACE_PATH)`, { file: options.comfyuiDir });
     }
-    const sinks = this.ordered();
-    for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
-      if (!sinks.some((loaded) => loaded.sink.name === name)) this.logger.warn(`--only/--skip names '${name}', which is not an installed sink`);
+    // One level too deep (ComfyUI/custom_nodes) or too high would skip every sink and exit 0 as well.
+    if (this.fs.statSync(path.join(options.comfyuiDir, 'custom_nodes'), { throwIfNoEntry: false })?.isDirectory() !== true) {
+      throw new ConfigError('NO_CUSTOM_NODES', `${options.comfyuiDir} has no custom_nodes directory; is it the ComfyUI root? (set --comfyui-dir, $COMFYUI_PATH or $WORKSPACE_PATH)`, { file: options.comfyuiDir });
     }
+    const sinks = this.ordered();
+    const installed = sinks.map((loaded) => loaded.sink.name);
+    // A mistyped --only would run nothing and start the container without its secrets.
+    const unknown = (options.only ?? []).filter((name) => !installed.includes(name));
+    if (unknown.length > 0) {
+      throw new ConfigError('UNKNOWN_SINK', `--only names ${unknown.map((name) => `'${name}'`).join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not an installed sink (installed: ${installed.join(', ') || 'none'})`);
+    }
+    for (const name of options.skip ?? []) {
+      if (!installed.includes(name)) this.logger.warn(`--skip names '${name}', which is not an installed sink`);
+    }
+    const envMismatches: EnvMismatch[] = [];
     const sweep = createTempSweep();
     const links: DeferredLinks = new Map();
     const claimed: ClaimedTargets = new Map();
-    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep, links, claimed));
+    const reports = sinks.map((loaded) => this.runSink(loaded, options, sweep, links, claimed, envMismatches));
     this.settleLinks(options, links);
+    this.warnIfNothingApplied(sinks, reports, options.comfyuiDir);
     const counts: Record<SinkStatus, number> = { written: 0, unchanged: 0, 'would-write': 0, skipped: 0, failed: 0 };
     for (const report of reports) counts[report.status] += 1;
     const internal = reports.some((report) => report.errors.some((error) => error.code === 'INTERNAL_ERROR'));
     const exitCode = internal ? ExitCode.internal : counts.failed > 0 ? ExitCode.sinkFailed : ExitCode.ok;
-    return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts };
+    const failed = new Set(reports.filter((report) => report.status === 'failed').map((report) => report.name));
+    return { comfyuiDir: options.comfyuiDir, dryRun: options.dryRun ?? false, exitCode, sinks: reports, counts, envMismatches: envMismatches.filter((entry) => !failed.has(entry.sink)) };
   }
 
-  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks, claimed: ClaimedTargets): SinkReport {
+  /**
+   * Every sink skipped because its node is not installed, while variables they would write are set:
+   * most likely the wrong ComfyUI tree, and the container would start without its secrets.
+   */
+  private warnIfNothingApplied(sinks: readonly LoadedSink[], reports: readonly SinkReport[], comfyuiDir: string): void {
+    if (reports.length === 0 || reports.some((report) => report.status !== 'skipped' || !report.reason?.startsWith(NOT_INSTALLED))) return;
+    for (const { sink } of sinks) {
+      const set = [...new Set(Object.entries(sink.variables).flatMap(([key, spec]) => sourceNames(key, spec)))].filter((name) => this.sources.isSet(name));
+      if (set.length === 0) continue;
+      this.logger.warn(`no sink applies to ${comfyuiDir}, but ${set.slice(0, 3).join(', ')}${set.length > 3 ? ', …' : ''} (read by ${sink.name}) ${set.length === 1 ? 'is' : 'are'} set: ${sink.name} looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`, { sink: sink.name });
+    }
+  }
+
+  /**
+   * The keys of a dotenv file whose value in the platform environment is not the file's, and the
+   * sink's keys left out of every file while the environment holds them empty (see {@link EnvMismatch}).
+   */
+  private collectMismatches(sink: SecretSink, entries: ReadonlyArray<[string, string]>, resolved: ReadonlyArray<[string, string]>, file: string, into: EnvMismatch[]): void {
+    for (const [key, value] of entries) {
+      const inEnvironment = this.sources.environmentValue(key);
+      if (inEnvironment !== undefined && inEnvironment !== value) into.push({ key, sink: sink.name, file, kind: 'differs' });
+    }
+    const resolvedKeys = new Set(resolved.map(([key]) => key));
+    for (const key of Object.keys(sink.variables)) {
+      if (!resolvedKeys.has(key) && this.sources.environmentValue(key) === '') into.push({ key, sink: sink.name, file, kind: 'empty' });
+    }
+  }
+
+  /** The owner of a node directory: whoever installed the node is whom ComfyUI runs as, most often. */
+  private ownerOf(dir: string): { uid: number; gid: number } {
+    const stat = this.fs.statSync(dir);
+    return { uid: stat.uid, gid: stat.gid };
+  }
+
+  private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks, claimed: ClaimedTargets, envMismatches: EnvMismatch[]): SinkReport {
     const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
     const skip = (reason: string) => {
       this.logger.debug(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
@@ -192,7 +264,7 @@ export class Runner {
         if (typeof elsewhere === 'string') installs.push(undefined);
       }
       const looked = `looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`;
-      if (installs.length === 0 && sink.whenNotInstalled !== 'fail-when-set') return skip(`its node is not installed (${looked})`);
+      if (installs.length === 0 && sink.whenNotInstalled !== 'fail-when-set') return skip(`${NOT_INSTALLED} (${looked})`);
       const absent = sink.nodes.length === 0 ? this.absentProgram(sink, options) : undefined;
       if (absent !== undefined) return skip(absent);
 
@@ -200,7 +272,7 @@ export class Runner {
       report.variables = resolved.report;
       if (installs.length === 0) {
         const set = resolved.report.filter((line) => line.state === 'set').map((line) => variableLabel(sink, line.key));
-        if (set.length === 0) return skip(`its node is not installed (${looked})`);
+        if (set.length === 0) return skip(`${NOT_INSTALLED} (${looked})`);
         throw new SinkError('NOT_INSTALLED', `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but the node ${sink.name} serves is not installed (${looked}${sink.installedElsewhere ? ', nor anywhere else it can run from' : ''}), so nothing would read ${set.length === 1 ? 'it' : 'them'}`);
       }
       if (resolved.errors.length > 0) {
@@ -220,6 +292,8 @@ export class Runner {
       // the first one is written: a refusal leaves all of them as they were.
       const pending: Array<() => void> = [];
       for (const nodeDir of installs) {
+        // A node run from elsewhere (no node directory) writes under the ComfyUI tree: its owner, then.
+        const owner = options.owner ?? (options.ownerFromNodeDir ? this.ownerOf(nodeDir ?? options.comfyuiDir) : undefined);
         const targets = this.targetsFor(sink, nodeDir, options.comfyuiDir, userDir, options.roots?.hfTokenName ?? 'token', () => this.settleLinks(options, links));
         for (const target of targets) {
           const spec = target.format ?? sink.format;
@@ -268,6 +342,7 @@ export class Runner {
             throw error;
           }
           claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
+          if (type === 'dotenv') this.collectMismatches(sink, entries, resolved.entries, file, envMismatches);
           pending.push(() => {
             const result = writeTarget(this.fs, this.logger, options.lifecycle, {
               sink,
@@ -277,7 +352,7 @@ export class Runner {
               strict: options.strict,
               located,
               deferLink: true,
-              request: { ...request, content, mode, owner: options.owner, dryRun: options.dryRun, sweep },
+              request: { ...request, content, mode, owner, dryRun: options.dryRun, sweep },
             });
             const tracked = nodeDir !== undefined && this.warnIfTracked(sink, nodeDir, linkPath, file);
             const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store, ...(tracked ? { tracked } : {}) };

@@ -168,6 +168,8 @@ interface DeferredLink {
 export class MemoryStore {
   /** The owner `ensureDirectory` last checked the directory for (`-` for none), so a run checks it once. */
   private checkedFor: string | undefined;
+  /** This run has given a file to another user: the directory stays traversable (0711) for the rest of it. */
+  private traversable = false;
   /** Links made so far; the first `INLINE_LINKS` are made inline, so a small run never starts a thread. */
   private linksMade = 0;
   private linker: Linker | undefined;
@@ -375,7 +377,10 @@ export class MemoryStore {
       const stat = this.fs.fstatSync(fd);
       // A directory the --owner holds (an earlier version gave it one) is theirs to rename away.
       if (stat.uid !== this.uid) throw storeError(this.dir, `belongs to uid ${stat.uid}, not to this user (${this.uid}); remove it, and comfy-secrets makes it again`);
-      const mode = owner !== undefined && owner.uid !== this.uid ? 0o711 : 0o700;
+      // Files of several owners in one run (node directories of different users, as root): going back
+      // to 0700 for a later one would lock the earlier owner out of its file.
+      if (owner !== undefined && owner.uid !== this.uid) this.traversable = true;
+      const mode = this.traversable ? 0o711 : 0o700;
       if ((stat.mode & 0o7777) !== mode) this.fs.fchmodSync(fd, mode);
     } finally {
       this.fs.closeSync(fd);

@@ -75,11 +75,13 @@ function variableProblems(key: string, spec: unknown, problems: string[]): void 
   const v = spec as Record<string, unknown>;
   if (v.from !== undefined && !(isStringArray(v.from) && v.from.length > 0)) problems.push(`variable ${key}: 'from' must be a non-empty array of variable names`);
   if (v.decode !== undefined && v.decode !== 'base64') problems.push(`variable ${key}: 'decode' can only be 'base64'`);
+  if (v.encodings !== undefined && !(isStringArray(v.encodings) && v.encodings.length > 0 && v.encodings.every((e) => e === 'base64' || e === 'slash'))) problems.push(`variable ${key}: 'encodings' must list 'base64' and/or 'slash'`);
+  if (v.shape !== undefined && Object.prototype.toString.call(v.shape) !== '[object RegExp]') problems.push(`variable ${key}: 'shape' must be a regular expression`);
   if (v.default !== undefined && typeof v.default !== 'string') problems.push(`variable ${key}: 'default' must be a string`);
   if (v.secret !== undefined && typeof v.secret !== 'boolean') problems.push(`variable ${key}: 'secret' must be a boolean`);
   if (v.allowed !== undefined && !isStringArray(v.allowed)) problems.push(`variable ${key}: 'allowed' must be an array of strings`);
   if (v.transform !== undefined && typeof v.transform !== 'function') problems.push(`variable ${key}: 'transform' must be a function`);
-  if (v.template !== undefined && !(typeof v.template === 'string' && v.from === undefined && v.decode === undefined)) problems.push(`variable ${key}: 'template' must be a string, without 'from' or 'decode'`);
+  if (v.template !== undefined && !(typeof v.template === 'string' && v.from === undefined && v.decode === undefined && v.encodings === undefined)) problems.push(`variable ${key}: 'template' must be a string, without 'from', 'decode' or 'encodings'`);
   const required = v.required;
   if (required !== undefined && typeof required !== 'boolean' && !isCondition(required)) problems.push(`variable ${key}: 'required' must be a boolean or { when: { KEY: value } }`);
 }

@@ -2,7 +2,7 @@ import { decodeBase64Strict } from './base64';
 import type { Requirement, SecretSink, VariableSpec } from './contract';
 import { ComfySecretsError, SinkError } from './errors';
 import type { Redactor } from './redact';
-import type { Found, Sources } from './sources';
+import type { EncodedOptions, Found, Sources } from './sources';
 
 /** What `plan` and reports say about one key: never its value. */
 export interface VariableReport {
@@ -45,9 +45,7 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
       const found =
         spec.template !== undefined
           ? fillTemplate(spec.template, sources, redactor, secret, line)
-          : spec.from === undefined
-            ? lookupOne(key, sources, redactor, secret)
-            : lookupFirst(spec.from, sources, redactor, secret);
+          : lookupFirst(spec.from ?? [key], sources, redactor, secret, spec);
       if (found === undefined && spec.default === undefined) continue;
       const set = found !== undefined;
       const value = finish(key, spec, set ? found.value : (spec.default as string), set ? found.origin : 'default', secret && set ? redactor : undefined);
@@ -58,7 +56,8 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
       line.length = value.length;
     } catch (error) {
       if (!(error instanceof ComfySecretsError)) throw error;
-      errors.push(error);
+      // Two keys read from the same source (AWS_SECRET_ACCESS_KEY and its _ENCODED twin) fail once.
+      if (!errors.some((other) => other.message === error.message)) errors.push(error);
       invalid.add(key);
     }
   }
@@ -81,16 +80,16 @@ export function resolveVariables(sink: SecretSink, sources: Sources, redactor: R
   return { entries: [...values], report, errors };
 }
 
-function lookupFirst(names: readonly string[], sources: Sources, redactor: Redactor, secret: boolean): Found | undefined {
+function lookupFirst(names: readonly string[], sources: Sources, redactor: Redactor, secret: boolean, encoded?: EncodedOptions): Found | undefined {
   for (const name of names) {
-    const found = lookupOne(name, sources, redactor, secret);
+    const found = lookupOne(name, sources, redactor, secret, encoded);
     if (found) return found;
   }
   return undefined;
 }
 
-function lookupOne(name: string, sources: Sources, redactor: Redactor, secret: boolean): Found | undefined {
-  const found = sources.lookup(name);
+function lookupOne(name: string, sources: Sources, redactor: Redactor, secret: boolean, encoded?: EncodedOptions): Found | undefined {
+  const found = sources.lookup(name, encoded);
   if (found && secret) redactor.add(found.value);
   return found;
 }

@@ -12,7 +12,8 @@ const env = { APP_TOKEN: 'fake-app-token-value', APP_MODE: 'fast' };
 
 /** The tree is `<temp>/ComfyUI`, so that `../` in `files` stays in the temp directory. */
 function setup(sinks: SecretSink[], files: Record<string, string> = { 'custom_nodes/n/': '' }, runEnv: Record<string, string> = env) {
-  const comfyuiDir = path.join(testdir(Object.fromEntries([['ComfyUI/', ''], ...Object.entries(files).map(([file, text]) => [path.join('ComfyUI', file) + (file.endsWith('/') ? '/' : ''), text])])), 'ComfyUI');
+  // A ComfyUI root always has custom_nodes/ (the runner refuses one without: a path one level off).
+  const comfyuiDir = path.join(testdir(Object.fromEntries([['ComfyUI/', ''], ['ComfyUI/custom_nodes/', ''], ...Object.entries(files).map(([file, text]) => [path.join('ComfyUI', file) + (file.endsWith('/') ? '/' : ''), text])])), 'ComfyUI');
   const capture = captureLogger();
   const runner = createContainer({ env: runEnv, cwd: comfyuiDir, sinks: loaded(...sinks), logger: capture.logger, redactor: capture.redactor }).resolve(Runner);
   return { comfyuiDir, run: (options: Partial<RunOptions> = {}) => runner.run({ comfyuiDir, ...options }) };

@@ -60,8 +60,8 @@ describe('Runner', () => {
       AZURE_STORAGE_ACCOUNT: 'fakeaccount',
       AZURE_STORAGE_KEY: 'FAKE/azure+key==',
       HF_TOKEN: CANARY,
-      OPENAI_API_KEY: `${OTHER_CANARY} "quoted" $HOME #not-a-comment 'single'`,
-      OLLAMA_PORT: '11434',
+      STORAGE_ACCOUNT_KEY: `${OTHER_CANARY} "quoted" $HOME #not-a-comment 'single'`,
+      CDN_URI: 'https://cdn.example.test',
       UNRELATED: 'not written',
     };
     const { run, file } = setup({ files: { [`${EMPROPS_DIR}/`]: '' }, env, sinks: [emprops] });
@@ -186,10 +186,35 @@ describe('Runner', () => {
     expect(report.sinks[0]?.reason).toBe('named by --skip');
   });
 
-  it('warns about an --only name that is not an installed sink', async () => {
-    const { run, lines } = setup({ env: {}, sinks: [other] });
-    run({ only: ['emprops'] });
-    expect(await lines()).toContain("comfy-secrets warn  --only/--skip names 'emprops', which is not an installed sink");
+  it('refuses an --only name that is not an installed sink (exit 2): a typo would run nothing', () => {
+    const { run } = setup({ files: otherFiles, env: {}, sinks: [other] });
+    expect(() => run({ only: ['emprops'] })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SINK', exitCode: 2, message: "--only names 'emprops', which is not an installed sink (installed: other)" }));
+  });
+
+  it('warns about a --skip name that is not an installed sink', async () => {
+    const { run, lines } = setup({ files: otherFiles, env: {}, sinks: [other] });
+    run({ skip: ['emprops'] });
+    expect(await lines()).toContain("comfy-secrets warn  --skip names 'emprops', which is not an installed sink");
+  });
+
+  it('refuses a ComfyUI directory without custom_nodes/ (exit 2): one level too deep would skip every sink', () => {
+    const { run, comfyuiDir } = setup({ files: { 'custom_nodes/other_node/': '' }, env: { OPENAI_API_KEY: OTHER_CANARY }, sinks: [other] });
+    expect(() => run({ comfyuiDir: path.join(comfyuiDir, 'custom_nodes') })).toThrow(expect.objectContaining({ code: 'NO_CUSTOM_NODES', exitCode: 2 }));
+  });
+
+  it('warns, naming the node directories looked for, when every sink is skipped though their variables are set', async () => {
+    const { run, lines } = setup({ files: { 'custom_nodes/': '' }, env: { OPENAI_API_KEY: OTHER_CANARY }, sinks: [other] });
+    expect(run().exitCode).toBe(0);
+    const text = (await lines()).join('\n');
+    expect(text).toContain('no sink applies to');
+    expect(text).toContain('OPENAI_API_KEY (read by other) is set: other looked for custom_nodes/other_node');
+    expect(text).not.toContain(OTHER_CANARY);
+  });
+
+  it('does not warn when every sink is skipped and none of their variables is set', async () => {
+    const { run, lines } = setup({ files: { 'custom_nodes/': '' }, env: {}, sinks: [other] });
+    run();
+    expect((await lines()).join('\n')).not.toContain('no sink applies');
   });
 
   it('writes nothing in a dry run and reports would-write', () => {

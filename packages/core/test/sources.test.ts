@@ -108,9 +108,9 @@ describe('NAME_FILE', () => {
     expect(error.message).toBe('cannot read the file named by HF_TOKEN_FILE (ENOENT)');
   });
 
-  it('fails with SOURCE_UNREADABLE when NAME_FILE names a directory', () => {
+  it('fails with SOURCE_NOT_A_FILE when NAME_FILE names a directory', () => {
     const cwd = testdir({ 'dir/': '' });
-    expect(thrown(() => sources({ HF_TOKEN_FILE: 'dir' }, { cwd }).lookup('HF_TOKEN')).message).toBe('cannot read the file named by HF_TOKEN_FILE (EISDIR)');
+    expect(thrown(() => sources({ HF_TOKEN_FILE: 'dir' }, { cwd }).lookup('HF_TOKEN'))).toMatchObject({ code: 'SOURCE_NOT_A_FILE', message: 'the file named by HF_TOKEN_FILE is not a regular file (a directory)' });
   });
 
   it('fails with CONFLICTING_SOURCES when NAME and NAME_FILE disagree', () => {
@@ -155,5 +155,31 @@ describe('--secrets-dir', () => {
   it('treats an empty file as unset', () => {
     const cwd = testdir({ 'secrets/HF_TOKEN': '' });
     expect(sources({}, { cwd, secretsDir: 'secrets' }).lookup('HF_TOKEN')).toBeUndefined();
+  });
+});
+
+describe('issue 13: inputs that must not change on the way in', () => {
+  it('fails INVALID_UTF8 for a variable whose raw environment value is not UTF-8, and only when it is read', () => {
+    const source = sources({ HF_TOKEN: 'hf_FAKE\uFFFD', OTHER: 'fine' }, { invalidUtf8: new Set(['HF_TOKEN']) });
+    expect(source.lookup('OTHER')).toEqual({ value: 'fine', origin: 'OTHER' });
+    expect(thrown(() => source.lookup('HF_TOKEN'))).toMatchObject({ code: 'INVALID_UTF8', variable: 'HF_TOKEN' });
+  });
+
+  it('takes an env file value over an invalid environment value with --override', () => {
+    const cwd = testdir({ 'a.env': 'HF_TOKEN=hf_FAKE_from_file\n' });
+    const source = sources({ HF_TOKEN: 'hf_FAKE\uFFFD' }, { cwd, envFiles: ['a.env'], override: true, invalidUtf8: new Set(['HF_TOKEN']) });
+    expect(source.lookup('HF_TOKEN')?.value).toBe('hf_FAKE_from_file');
+  });
+
+  it('refuses a --secrets-dir that is not a directory (exit 2)', () => {
+    const cwd = testdir({ 'file': 'x' });
+    expect(thrown(() => sources({}, { cwd, secretsDir: 'missing' }))).toMatchObject({ code: 'SECRETS_DIR_MISSING', exitCode: 2 });
+    expect(thrown(() => sources({}, { cwd, secretsDir: 'file' }))).toMatchObject({ code: 'SECRETS_DIR_MISSING' });
+  });
+
+  it('reports the platform value of a name, empty included, for the exec environment check', () => {
+    const source = sources({ HF_TOKEN: '' });
+    expect(source.environmentValue('HF_TOKEN')).toBe('');
+    expect(source.environmentValue('OTHER')).toBeUndefined();
   });
 });

@@ -54,7 +54,7 @@ describe('VariableSpec.template', () => {
 
   test('validation refuses template together with from', () => {
     expect(sinkProblems({ name: 's', nodes: ['s'], variables: { K: { template: '${A}', from: ['A'] } } })).toEqual([
-      "variable K: 'template' must be a string, without 'from' or 'decode'",
+      "variable K: 'template' must be a string, without 'from', 'decode' or 'encodings'",
     ]);
   });
 });

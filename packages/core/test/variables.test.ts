@@ -6,6 +6,8 @@ import { resolveVariables } from '../src/variables';
 import { CANARY, OTHER_CANARY, sources } from './helpers';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+/** Shaped like an AWS secret access key (40 characters of the base64 alphabet), obviously fake. */
+const AWS_KEY = 'FAKE/aws+secret/key+for/tests/only/00001';
 
 function resolve(variables: Record<string, VariableSpec>, env: Environment, options: { strict?: boolean; redactor?: Redactor } = {}) {
   const sink: SecretSink = { name: 'test', nodes: ['test'], variables };
@@ -147,9 +149,15 @@ describe('resolveVariables', () => {
     });
 
     it('accepts the AWS secret as AWS_SECRET_ACCESS_KEY_ENCODED', () => {
-      const result = resolveEmprops({ CLOUD_PROVIDER: 'aws', AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS', AWS_SECRET_ACCESS_KEY_ENCODED: b64(CANARY) });
+      const result = resolveEmprops({ CLOUD_PROVIDER: 'aws', AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS', AWS_SECRET_ACCESS_KEY_ENCODED: b64(AWS_KEY) });
       expect(result.errors).toEqual([]);
-      expect(result.entries).toContainEqual(['AWS_SECRET_ACCESS_KEY', CANARY]);
+      expect(result.entries).toContainEqual(['AWS_SECRET_ACCESS_KEY', AWS_KEY]);
+    });
+
+    it('fails once, naming AWS_SECRET_ACCESS_KEY_ENCODED, when its value reads two ways and nothing says which', () => {
+      // base64 of a 33-character text: neither reading has the shape of a key.
+      const result = resolveEmprops({ AWS_SECRET_ACCESS_KEY_ENCODED: b64('fake-aws-secret-for-the-demo-only') });
+      expect(codes(result.errors)).toEqual(['AMBIGUOUS_ENCODING AWS_SECRET_ACCESS_KEY_ENCODED']);
     });
 
     it('does not require azure variables for aws', () => {

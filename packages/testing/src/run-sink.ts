@@ -89,6 +89,8 @@ export function runSink(sink: SecretSink, options: RunSinkOptions = {}): SinkRun
     fs.mkdirSync(comfyuiDir);
     const userDir = path.resolve(comfyuiDir, options.userDir ?? 'user');
     if (!userDir.startsWith(fs.realpathSync(dir) + path.sep)) throw new Error('runSink: userDir must stay inside the temporary directory');
+    // A ComfyUI root always has custom_nodes/, even when no node of the sink is installed.
+    fs.mkdirSync(path.join(comfyuiDir, 'custom_nodes'));
     const home = fs.realpathSync(homeDir);
     for (const [relative, content] of Object.entries(options.homeFiles ?? {})) {
       const file = path.join(home, relative);

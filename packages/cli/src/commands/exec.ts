@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { cleanRecorded, ConfigError, ExitCode, errnoCode, RunState, type Lifecycle } from '@comfy-secrets/core';
+import { cleanRecorded, ConfigError, ExitCode, errnoCode, RunState, type Lifecycle, type RunReport } from '@comfy-secrets/core';
 import { currentUid } from '../lifecycle';
 import type { CliContext } from '../context';
 import type { CommandSpec } from '../args';
@@ -28,7 +28,8 @@ export const execCommand: CommandSpec<ExecFlags> = {
   usage: '[options] -- COMMAND [ARGS...]',
   argument: { name: 'command', variadic: true, description: 'the command to start (after --), e.g. -- python main.py --listen' },
   options: [
-    ...runOptions,
+    // The report goes to stderr: stdout belongs to COMMAND.
+    ...runOptions.map((option) => (option.name === 'json' ? { ...option, description: 'print the run report as one JSON document on stderr (stdout belongs to COMMAND)' } : option)),
     { name: 'keep', description: 'leave the written files in place when the command ends' },
     { name: 'allow-failures', description: 'start the command even when a sink failed' },
   ],
@@ -55,7 +56,7 @@ export async function execute(command: readonly string[], flags: ExecFlags, cont
   });
   try {
     // The report goes to stderr: stdout belongs to the command.
-    const run = runSinks('run', flags, { ...context, stdout: context.stderr });
+    const run = runSinks('run', flags, { ...context, stdout: context.stderr }, true);
     const cleanUp = () => cleanAfter(run.lifecycle, flags, context);
     if (run.exitCode !== ExitCode.ok && !flags.allowFailures) {
       context.stderr.write(context.redactor.redact(`comfy-secrets exec: not starting ${file}: a sink failed (--allow-failures starts it anyway)\n`));
@@ -75,7 +76,7 @@ export async function execute(command: readonly string[], flags: ExecFlags, cont
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(file, args, { stdio: 'inherit', env: { ...context.env }, cwd: context.cwd });
+      const child = spawn(file, args, { stdio: 'inherit', env: childEnvironment(context, run.report), cwd: context.cwd });
       relay = (signal) => {
         if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
       };
@@ -94,6 +95,23 @@ export async function execute(command: readonly string[], flags: ExecFlags, cont
   } finally {
     for (const [signal, listener] of listeners) signals.off(signal, listener);
   }
+}
+
+/**
+ * The command's environment: ours, less every key of a dotenv file just written whose value here is
+ * not the file's (README "What the command inherits"). python-dotenv's `load_dotenv` does not
+ * override, so such a key would hide the file's value; without it the node reads the file. Keys are
+ * removed rather than set to the file's value, so a secret that came from a file, `--secrets-dir`
+ * or `-f` is not copied into the process environment of ComfyUI and of everything it starts.
+ */
+export function childEnvironment(context: Pick<CliContext, 'env' | 'invalidUtf8Env' | 'stderr' | 'redactor'>, report: Pick<RunReport, 'envMismatches'>): Record<string, string | undefined> {
+  const env = { ...context.env };
+  for (const { key } of report.envMismatches) delete env[key];
+  for (const name of context.invalidUtf8Env ?? []) {
+    // Node hands a child only strings: bytes that are not UTF-8 cannot be passed on unchanged.
+    if (env[name] !== undefined) context.stderr.write(context.redactor.redact(`comfy-secrets exec: ${name} is not valid UTF-8; the command receives it with U+FFFD in place of the bad bytes\n`));
+  }
+  return env;
 }
 
 function cleanAfter(lifecycle: Lifecycle, flags: ExecFlags, context: CliContext): void {
