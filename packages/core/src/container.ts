@@ -1,9 +1,9 @@
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import type { LoadedSink } from './discovery';
+import type { LoadedSink } from './sinks/discovery';
 import { realFileSystem, type FileSystem } from './fs';
 import { createLogger, type Logger } from './logger';
-import { Redactor } from './redact';
-import { Sources, type SourceOptions } from './sources';
+import { Redactor } from './values/redact';
+import { Sources, type SourceOptions } from './values/sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
 
 export interface ContainerOptions extends Omit<SourceOptions, 'fs'> {

@@ -1,23 +1,17 @@
+// The stages of a run, in the order a sink goes through them; each folder's index.ts says what it holds.
 export * from './contract';
-export { createContainer, type ContainerOptions } from './container';
-export { checkSinks, discoverSinks, findProjectDir, MARKER_FIELD, type DiscoveryOptions, type LoadedSink } from './discovery';
-export { ConfigError, ExitCode, ComfySecretsError, SinkError, errnoCode, type ErrorContext } from './errors';
+export * from './sinks';
+export * from './values';
 export { createFormat } from './formats';
 export { UnwritableValueError, type Format, type RenderRequest } from './formats/format';
+export * from './files';
+export * from './state';
+export * from './run';
+export * from './audit';
+
+// Shared ground: errors, the file system seam, the logger, the container and its tokens.
+export { createContainer, type ContainerOptions } from './container';
+export { ConfigError, ExitCode, ComfySecretsError, SinkError, errnoCode, type ErrorContext } from './errors';
 export { realFileSystem, type FileSystem } from './fs';
 export { createLogger, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger';
-export { orderLoaded, orderSinks } from './order';
-export { declaredRoots } from './roots';
-export { pluginText, REDACTED, Redactor, stackFrames } from './redact';
-export { Runner, type DeclaredRoot, type DeclaredRoots, type EnvMismatch, type ErrorReport, type FileReport, type FileStatus, type RunOptions, type RunReport, type SinkReport, type SinkStatus } from './runner';
-export { Sources, type EncodedOptions, type Environment, type Found, type SourceOptions } from './sources';
-export { decodeBase64Strict, decodeSlash, encodeSlash, ENCODINGS, readEncoded, type Encoding } from './base64';
-export { isUtf8, MAX_ENV_FILE_BYTES, MAX_SOURCE_FILE_BYTES, readSourceFile, SourceFileProblem } from './read-file';
 export { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';
-export { sinkProblems } from './validate';
-export type { VariableReport } from './variables';
-export { cleanRecorded, type CleanAction, type CleanEntry, type CleanOptions, type CleanReport } from './clean';
-export { writeTarget, type Lifecycle } from './lifecycle';
-export { ensurePrivateDirectory, RunState, sha256, STATE_FILE, type PreviousFile, type StateRecord } from './state';
-export { MEMORY_FS_TYPES, MEMORY_ROOTS, MemoryStore, memoryFsType, Store, type Placement, type StoreMode, type StoreOptions } from './store';
-export { auditDockerfile, auditRootfs, base64Forms, declaredNames, sourceNames, parseDockerfile, RUNTIME_ADVICE, SECRET_NAME_PATTERN, type AuditFinding, type FindingKind, type RootfsAuditOptions, type RootfsAuditResult } from './audit';

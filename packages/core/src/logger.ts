@@ -1,5 +1,5 @@
 import type * as Winston from 'winston';
-import type { Redactor } from './redact';
+import type { Redactor } from './values/redact';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];

@@ -1,4 +1,4 @@
-import { REDACTED, Redactor } from '../src/redact';
+import { REDACTED, Redactor } from '../src/values/redact';
 import { CANARY, captureLogger } from './helpers';
 
 describe('createLogger', () => {

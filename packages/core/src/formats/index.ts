@@ -1,6 +1,6 @@
 import type { FormatSpec } from '../contract';
 import { ConfigError } from '../errors';
-import { formatProblems } from '../validate';
+import { formatProblems } from './spec';
 import { createDotenvFormat } from './dotenv';
 import type { Format } from './format';
 import { createIniFormat } from './ini';
@@ -16,6 +16,7 @@ export { createLinesFormat } from './lines';
 export { createTextFormat } from './plain';
 export { createYamlFormat, type YamlFormatOptions } from './yaml';
 export { UnwritableValueError, type Format, type RenderRequest } from './format';
+export { formatProblems } from './spec';
 
 /**
  * The format a sink declares; no declaration means a `.env` for python-dotenv.

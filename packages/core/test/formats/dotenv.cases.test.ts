@@ -157,7 +157,7 @@ describe('keys, header and layout', () => {
   });
 
   test('an unknown or empty reader list is a configuration error', () => {
-    // The rule lives in validate.ts's formatProblems, which createFormat applies.
+    // The rule lives in formats/spec.ts's formatProblems, which createFormat applies.
     expect(() => createFormat({ type: 'dotenv', readers: [] })).toThrow(ConfigError);
     expect(() => createFormat({ type: 'dotenv', readers: ['zsh' as DotenvReader] })).toThrow(ConfigError);
   });

@@ -159,7 +159,7 @@ describe('ini new files', () => {
   });
 
   test('a section name with a line break is a configuration error', () => {
-    // The rule lives in validate.ts's formatProblems, which createFormat applies.
+    // The rule lives in formats/spec.ts's formatProblems, which createFormat applies.
     expect(() => createFormat({ type: 'ini', section: 'a\nb' })).toThrow(ConfigError);
   });
 });

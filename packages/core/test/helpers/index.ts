@@ -1,9 +1,9 @@
 import type { SecretSink } from '../../src/contract';
-import { checkSinks } from '../../src/discovery';
+import { checkSinks } from '../../src/sinks/discovery';
 import { realFileSystem } from '../../src/fs';
 import { createLogger, type Logger, type LogLevel } from '../../src/logger';
-import { Redactor } from '../../src/redact';
-import { Sources, type SourceOptions } from '../../src/sources';
+import { Redactor } from '../../src/values/redact';
+import { Sources, type SourceOptions } from '../../src/values/sources';
 
 export { testdir, type Fixture } from './testdir';
 
