@@ -15,7 +15,7 @@ import type { Sources } from '../values/sources';
 import { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from '../tokens';
 import { type VariableReport, resolveVariables } from '../values/variables';
 import { chooseTargets } from '../files/target';
-import { createTempSweep, locateTarget, readTarget, type TempSweep } from '../files/writer';
+import { createTempSweep, locateTarget, readTarget, type LocatedTarget, type TempSweep, type WriteRequest } from '../files/writer';
 import { writeTarget, type Lifecycle } from '../state/lifecycle';
 import type { DeclaredRoots } from '../files/roots';
 
@@ -129,6 +129,31 @@ export interface EnvMismatch {
 /** The start of a skip reason: the sink's node directory is not there. */
 const NOT_INSTALLED = 'its node is not installed';
 
+/** One file of a sink's plan: where it goes, checked, and its content rendered; nothing written yet. */
+interface PlannedFile {
+  /** The installation it is for; undefined for a node run from elsewhere. */
+  nodeDir: string | undefined;
+  linkPath: string;
+  file: string;
+  located: LocatedTarget;
+  request: Pick<WriteRequest, 'root' | 'comfyuiDir' | 'path' | 'allowedLinkDir'>;
+  content: string;
+  owner: { uid: number; gid: number } | undefined;
+  /** The format's label, for the report. */
+  label: string;
+  reason: string | undefined;
+  /** How many keys it holds, for the log. */
+  keys: number;
+}
+
+/** A sink's plan: every file of every installation, in the order they are written. */
+interface SinkPlan {
+  sink: SecretSink;
+  carriesSecret: boolean;
+  mode: number;
+  files: PlannedFile[];
+}
+
 export interface RunReport {
   comfyuiDir: string;
   dryRun: boolean;
@@ -227,133 +252,150 @@ export class Runner {
     return { uid: stat.uid, gid: stat.gid };
   }
 
+  /** One sink's trip: its plan (every file decided, checked and rendered), then, if it has one, its apply. */
   private runSink({ sink, plugin }: LoadedSink, options: RunOptions, sweep: TempSweep, links: DeferredLinks, claimed: ClaimedTargets, envMismatches: EnvMismatch[]): SinkReport {
     const report: SinkReport = { name: sink.name, plugin, status: 'skipped', files: [], variables: [], errors: [] };
-    const skip = (reason: string) => {
-      this.logger.debug(`skipped ${sink.name}: ${reason}`, { sink: sink.name });
-      return Object.assign(report, { status: 'skipped', reason });
-    };
-    if (options.only?.length && !options.only.includes(sink.name)) return skip('not named by --only');
-    if (options.skip?.includes(sink.name)) return skip('named by --skip');
-
+    if (options.only?.length && !options.only.includes(sink.name)) return this.skip(report, 'not named by --only');
+    if (options.skip?.includes(sink.name)) return this.skip(report, 'named by --skip');
     try {
-      const userDir = options.userDir ?? path.join(options.comfyuiDir, 'user');
-      const installs: Array<string | undefined> = this.installedNodeDirs(sink, options.comfyuiDir);
-      let elsewhere: string | undefined;
-      if (installs.length === 0 && sink.installedElsewhere) {
-        elsewhere = sink.installedElsewhere(this.treeContext(options.comfyuiDir, userDir, () => this.settleLinks(options, links)));
-        if (typeof elsewhere === 'string') installs.push(undefined);
-      }
-      const looked = `looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`;
-      if (installs.length === 0 && sink.whenNotInstalled !== 'fail-when-set') return skip(`${NOT_INSTALLED} (${looked})`);
-      const absent = sink.nodes.length === 0 ? this.absentProgram(sink, options) : undefined;
-      if (absent !== undefined) return skip(absent);
-
-      const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
-      report.variables = resolved.report;
-      if (installs.length === 0) {
-        const set = resolved.report.filter((line) => line.state === 'set').map((line) => variableLabel(sink, line.key));
-        if (set.length === 0) return skip(`${NOT_INSTALLED} (${looked})`);
-        throw new SinkError('NOT_INSTALLED', `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but the node ${sink.name} serves is not installed (${looked}${sink.installedElsewhere ? ', nor anywhere else it can run from' : ''}), so nothing would read ${set.length === 1 ? 'it' : 'them'}`);
-      }
-      if (resolved.errors.length > 0) {
-        for (const error of resolved.errors) this.fail(report, error);
-        return report;
-      }
-      for (const line of resolved.report) {
-        if (line.state === 'missing' && line.unset) this.logger.warn(`${sink.name}: ${line.key} left out because ${line.unset.join(', ')} ${line.unset.length === 1 ? 'is' : 'are'} not set`, { sink: sink.name, variable: line.key });
-      }
-      if (resolved.entries.length === 0) return skip('nothing to configure (none of its variables is set)');
-
-      const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
-      const mode = options.mode ?? 0o600;
-      const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
-      const setKeys = new Set(resolved.report.filter((line) => line.state === 'set').map((line) => line.key));
-      // Every file of every installation is chosen, checked against its reader's rules and rendered before
-      // the first one is written: a refusal leaves all of them as they were.
-      const pending: Array<() => void> = [];
-      for (const nodeDir of installs) {
-        // A node run from elsewhere (no node directory) writes under the ComfyUI tree: its owner, then.
-        const owner = options.owner ?? (options.ownerFromNodeDir ? this.ownerOf(nodeDir ?? options.comfyuiDir) : undefined);
-        const targets = this.targetsFor(sink, nodeDir, options.comfyuiDir, userDir, options.roots?.hfTokenName ?? 'token', () => this.settleLinks(options, links));
-        for (const target of targets) {
-          const spec = target.format ?? sink.format;
-          const format = createFormat(spec);
-          // A format that replaces the file does not read it: the writer compares it once, before writing.
-          const merges = mergesExisting(spec);
-          const type = typeof spec === 'string' ? spec : (spec?.type ?? 'dotenv');
-          const base = target.relativeTo ?? 'node';
-          if (sink.nodes.length === 0 && base === 'node') throw new SinkError('PLUGIN_ERROR', "it serves no custom node (its 'nodes' is empty), so its file cannot be relative to a node directory");
-          // Below the home or another outside root: its own base, the path checked against the root.
-          const outside = OUTSIDE_ROOTS.has(base) ? this.outsidePlacement(target, base as OutsideRoot, options) : undefined;
-          // A user directory inside the tree is written from the tree's root, which makes `user/` when it
-          // is missing; one outside (`--user-directory`, which must exist) is its own anchor.
-          const userInside = isInside(options.comfyuiDir, userDir);
-          const root = outside ? outside.base : base === 'comfyui' || (base === 'user' && userInside) ? options.comfyuiDir : base === 'user' ? userDir : nodeDir!;
-          const relative = outside ? outside.path : base === 'user' && userInside ? path.join(path.relative(options.comfyuiDir, userDir), target.path) : target.path;
-          const anchor = outside || !isInside(options.comfyuiDir, root) ? root : options.comfyuiDir;
-          const request = { root, comfyuiDir: anchor, path: relative, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
-          // The target itself, not where our memory-store link leads.
-          const linkPath = path.resolve(root, relative);
-          // Outside the tree a file is named by its absolute path.
-          const file = outside ? linkPath : path.relative(options.comfyuiDir, linkPath);
-          refuseSourceFile(file);
-          const entries = this.entriesFor(sink, target, resolved.entries, setKeys, file, report);
-          if (entries.length === 0) continue;
-          const earlier = claimed.get(linkPath);
-          // One sink reaching the same file from two node directories writes it once.
-          if (earlier?.sink === sink.name) continue;
-          // A file that replaces another sink's would silently drop that sink's keys, run after run.
-          if (earlier && !(earlier.merges && merges && earlier.type === type)) {
-            throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
-          }
-          // Another sink's link to the same file may still be on its way: look at the file once it is there.
-          if (links.has(linkPath)) this.settleLinks(options, links);
-          const located = locateTarget(this.fs, request);
-          let content: string;
-          try {
-            const existing = merges ? (readTarget(this.fs, request) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
-            content = format.render({ entries, header, existing });
-          } catch (error) {
-            if (error instanceof UnwritableValueError) {
-              throw new SinkError('UNWRITABLE_VALUE', `cannot write ${variableLabel(sink, error.key)} to ${file}: ${error.reason}`, { variable: error.key, file });
-            }
-            // The format does not know which file it read.
-            if (error instanceof SinkError && error.file === undefined) throw new SinkError(error.code, `${file}: ${error.message}`, { file, variable: error.variable });
-            throw error;
-          }
-          claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
-          if (type === 'dotenv') this.collectMismatches(sink, entries, resolved.entries, file, envMismatches);
-          pending.push(() => {
-            const result = writeTarget(this.fs, this.logger, options.lifecycle, {
-              sink,
-              carriesSecret,
-              linkPath,
-              file,
-              strict: options.strict,
-              located,
-              deferLink: true,
-              request: { ...request, content, mode, owner, dryRun: options.dryRun, sweep },
-            });
-            const tracked = nodeDir !== undefined && this.warnIfTracked(sink, nodeDir, linkPath, file);
-            const entry: FileReport = { path: file, status: result.status, format: format.label, mode: `0${mode.toString(8)}`, reason: target.reason, store: result.store, ...(tracked ? { tracked } : {}) };
-            report.files.push(entry);
-            if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
-            // The report says it too; a log line is for what needs attention. A run that logs nothing also
-            // spares every container start the loading of winston (README "Performance").
-            this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys: entries.length });
-          });
-        }
-      }
-      for (const write of pending) write();
-      // A deferred link of this sink that failed while its file() function waited for it has failed it already.
-      if (report.status !== 'failed') {
-        report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
-      }
+      const plan = this.planSink(sink, report, options, links, claimed, envMismatches);
+      if (plan) this.applyPlan(plan, report, options, sweep, links);
     } catch (caught) {
       this.fail(report, caught);
     }
     return report;
+  }
+
+  private skip(report: SinkReport, reason: string): SinkReport {
+    this.logger.debug(`skipped ${report.name}: ${reason}`, { sink: report.name });
+    return Object.assign(report, { status: 'skipped' as const, reason });
+  }
+
+  /**
+   * The first half of a sink's trip, which writes nothing of its own: resolves its values, chooses its
+   * targets, checks them and renders every file, before the first one is written, so a refusal leaves
+   * all of them as they were. Undefined when the sink is skipped or has failed (its report says which).
+   * It reads the tree, and may settle earlier sinks' deferred links when a file() function or a merge
+   * needs to look at what they point to.
+   */
+  private planSink(sink: SecretSink, report: SinkReport, options: RunOptions, links: DeferredLinks, claimed: ClaimedTargets, envMismatches: EnvMismatch[]): SinkPlan | undefined {
+    const skip = (reason: string): undefined => void this.skip(report, reason);
+    const userDir = options.userDir ?? path.join(options.comfyuiDir, 'user');
+    const installs: Array<string | undefined> = this.installedNodeDirs(sink, options.comfyuiDir);
+    let elsewhere: string | undefined;
+    if (installs.length === 0 && sink.installedElsewhere) {
+      elsewhere = sink.installedElsewhere(this.treeContext(options.comfyuiDir, userDir, () => this.settleLinks(options, links)));
+      if (typeof elsewhere === 'string') installs.push(undefined);
+    }
+    const looked = `looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`;
+    if (installs.length === 0 && sink.whenNotInstalled !== 'fail-when-set') return skip(`${NOT_INSTALLED} (${looked})`);
+    const absent = sink.nodes.length === 0 ? this.absentProgram(sink, options) : undefined;
+    if (absent !== undefined) return skip(absent);
+
+    const resolved = resolveVariables(sink, this.sources, this.redactor, options.strict);
+    report.variables = resolved.report;
+    if (installs.length === 0) {
+      const set = resolved.report.filter((line) => line.state === 'set').map((line) => variableLabel(sink, line.key));
+      if (set.length === 0) return skip(`${NOT_INSTALLED} (${looked})`);
+      throw new SinkError('NOT_INSTALLED', `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but the node ${sink.name} serves is not installed (${looked}${sink.installedElsewhere ? ', nor anywhere else it can run from' : ''}), so nothing would read ${set.length === 1 ? 'it' : 'them'}`);
+    }
+    if (resolved.errors.length > 0) {
+      for (const error of resolved.errors) this.fail(report, error);
+      return undefined;
+    }
+    for (const line of resolved.report) {
+      if (line.state === 'missing' && line.unset) this.logger.warn(`${sink.name}: ${line.key} left out because ${line.unset.join(', ')} ${line.unset.length === 1 ? 'is' : 'are'} not set`, { sink: sink.name, variable: line.key });
+    }
+    if (resolved.entries.length === 0) return skip('nothing to configure (none of its variables is set)');
+
+    const header = sink.header?.length ? [...sink.header, `Generated at: ${this.clock().toISOString()}`] : [];
+    const mode = options.mode ?? 0o600;
+    const carriesSecret = resolved.report.some((line) => line.secret && line.state === 'set');
+    const setKeys = new Set(resolved.report.filter((line) => line.state === 'set').map((line) => line.key));
+    const files: PlannedFile[] = [];
+    for (const nodeDir of installs) {
+      // A node run from elsewhere (no node directory) writes under the ComfyUI tree: its owner, then.
+      const owner = options.owner ?? (options.ownerFromNodeDir ? this.ownerOf(nodeDir ?? options.comfyuiDir) : undefined);
+      const targets = this.targetsFor(sink, nodeDir, options.comfyuiDir, userDir, options.roots?.hfTokenName ?? 'token', () => this.settleLinks(options, links));
+      for (const target of targets) {
+        const spec = target.format ?? sink.format;
+        const format = createFormat(spec);
+        // A format that replaces the file does not read it: the writer compares it once, before writing.
+        const merges = mergesExisting(spec);
+        const type = typeof spec === 'string' ? spec : (spec?.type ?? 'dotenv');
+        const base = target.relativeTo ?? 'node';
+        if (sink.nodes.length === 0 && base === 'node') throw new SinkError('PLUGIN_ERROR', "it serves no custom node (its 'nodes' is empty), so its file cannot be relative to a node directory");
+        // Below the home or another outside root: its own base, the path checked against the root.
+        const outside = OUTSIDE_ROOTS.has(base) ? this.outsidePlacement(target, base as OutsideRoot, options) : undefined;
+        // A user directory inside the tree is written from the tree's root, which makes `user/` when it
+        // is missing; one outside (`--user-directory`, which must exist) is its own anchor.
+        const userInside = isInside(options.comfyuiDir, userDir);
+        const root = outside ? outside.base : base === 'comfyui' || (base === 'user' && userInside) ? options.comfyuiDir : base === 'user' ? userDir : nodeDir!;
+        const relative = outside ? outside.path : base === 'user' && userInside ? path.join(path.relative(options.comfyuiDir, userDir), target.path) : target.path;
+        const anchor = outside || !isInside(options.comfyuiDir, root) ? root : options.comfyuiDir;
+        const request = { root, comfyuiDir: anchor, path: relative, allowedLinkDir: options.lifecycle?.store?.memory?.dir };
+        // The target itself, not where our memory-store link leads.
+        const linkPath = path.resolve(root, relative);
+        // Outside the tree a file is named by its absolute path.
+        const file = outside ? linkPath : path.relative(options.comfyuiDir, linkPath);
+        refuseSourceFile(file);
+        const entries = this.entriesFor(sink, target, resolved.entries, setKeys, file, report);
+        if (entries.length === 0) continue;
+        const earlier = claimed.get(linkPath);
+        // One sink reaching the same file from two node directories writes it once.
+        if (earlier?.sink === sink.name) continue;
+        // A file that replaces another sink's would silently drop that sink's keys, run after run.
+        if (earlier && !(earlier.merges && merges && earlier.type === type)) {
+          throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
+        }
+        // Another sink's link to the same file may still be on its way: look at the file once it is there.
+        if (links.has(linkPath)) this.settleLinks(options, links);
+        const located = locateTarget(this.fs, request);
+        let content: string;
+        try {
+          const existing = merges ? (readTarget(this.fs, request) ?? this.seedOf(target, options.comfyuiDir)) : undefined;
+          content = format.render({ entries, header, existing });
+        } catch (error) {
+          if (error instanceof UnwritableValueError) {
+            throw new SinkError('UNWRITABLE_VALUE', `cannot write ${variableLabel(sink, error.key)} to ${file}: ${error.reason}`, { variable: error.key, file });
+          }
+          // The format does not know which file it read.
+          if (error instanceof SinkError && error.file === undefined) throw new SinkError(error.code, `${file}: ${error.message}`, { file, variable: error.variable });
+          throw error;
+        }
+        claimed.set(linkPath, { sink: sink.name, label: format.label, merges, type });
+        if (type === 'dotenv') this.collectMismatches(sink, entries, resolved.entries, file, envMismatches);
+        files.push({ nodeDir, linkPath, file, located, request, content, owner, label: format.label, reason: target.reason, keys: entries.length });
+      }
+    }
+    return { sink, carriesSecret, mode, files };
+  }
+
+  /** The second half: writes the plan's files in order, records them (the lifecycle) and reports them. */
+  private applyPlan({ sink, carriesSecret, mode, files }: SinkPlan, report: SinkReport, options: RunOptions, sweep: TempSweep, links: DeferredLinks): void {
+    for (const { nodeDir, linkPath, file, located, request, content, owner, label, reason, keys } of files) {
+      const result = writeTarget(this.fs, this.logger, options.lifecycle, {
+        sink,
+        carriesSecret,
+        linkPath,
+        file,
+        strict: options.strict,
+        located,
+        deferLink: true,
+        request: { ...request, content, mode, owner, dryRun: options.dryRun, sweep },
+      });
+      const tracked = nodeDir !== undefined && this.warnIfTracked(sink, nodeDir, linkPath, file);
+      const entry: FileReport = { path: file, status: result.status, format: label, mode: `0${mode.toString(8)}`, reason, store: result.store, ...(tracked ? { tracked } : {}) };
+      report.files.push(entry);
+      if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
+      // The report says it too; a log line is for what needs attention. A run that logs nothing also
+      // spares every container start the loading of winston (README "Performance").
+      this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys });
+    }
+    // A deferred link of this sink that failed while its file() function waited for it has failed it already.
+    if (report.status !== 'failed') {
+      report.status = report.files.some((f) => f.status === 'would-write') ? 'would-write' : report.files.some((f) => f.status === 'written') ? 'written' : 'unchanged';
+    }
   }
 
   /** Node directories that exist; a symlinked one is refused rather than followed out of the tree. */
