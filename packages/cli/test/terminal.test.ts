@@ -156,6 +156,26 @@ describe('on a terminal', () => {
   });
 });
 
+describe('clean and audit on a terminal', () => {
+  test('clean: a removed file in green', () => {
+    expect(onTerminal(['run', ...args]).status).toBe(1);
+    const { status, screen } = onTerminal(['clean', '--comfyui-dir', path.join(tree.dir, 'ComfyUI')]);
+    expect(status).toBe(0);
+    expect(screen).toContain(`  ${ESC}32mremoved${ESC}39m`);
+    expect(strip(screen)).toMatch(/^  removed  .*term_ok_node\/\.env$/m);
+  });
+
+  test('audit: a finding in red, the value it found not shown', () => {
+    const dockerfile = path.join(tree.dir, 'Dockerfile');
+    fs.writeFileSync(dockerfile, `FROM python:3.12\nENV TERM_API_KEY=${API_KEY}\n`);
+    const { status, screen } = onTerminal(['audit', '--dockerfile', dockerfile, '--plugin', args[3]!, '--project', tree.dir]);
+    expect(status).toBe(1);
+    expect(screen).toMatch(/^\u001b\[1m\u001b\[31mFOUND\u001b\[39m\u001b\[22m .*Dockerfile:2: ENV TERM_API_KEY/m);
+    expect(screen).toContain(`${ESC}1m${ESC}31maudit: 1 finding${ESC}39m${ESC}22m`);
+    expectNoCanary(screen);
+  });
+});
+
 describe('through pipes (pm2, docker logs)', () => {
   test('no colour, and the failure as a JSON line and in the report, as before', () => {
     const result = runCli(['check', ...args], { env: secrets });
