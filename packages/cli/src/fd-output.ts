@@ -20,8 +20,8 @@ export function fdOutput(fd: number): Output {
   let tty: boolean | undefined;
   return {
     get isTTY() {
-      // node:tty loads node:net (about 2 ms): only a character device (a terminal, or /dev/null) may be
-      // a terminal, so a pipe or a file, as under pm2 or `docker logs`, is told by one fstat.
+      // node:tty loads node:net (about 2 ms): only a character device may be a terminal, so a pipe,
+      // a file or /dev/null, as under pm2, `docker logs` or a supervisor, is told by one fstat.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       tty ??= characterDevice(fd) && (require('node:tty') as typeof import('node:tty')).isatty(fd);
       return tty;
@@ -47,9 +47,14 @@ export function fdOutput(fd: number): Output {
   };
 }
 
+/**
+ * Whether `fd` could be a terminal. Linux's memory devices (major 1: /dev/null, where a supervisor
+ * sends output it ignores, /dev/zero, /dev/full) are character devices but never terminals.
+ */
 function characterDevice(fd: number): boolean {
   try {
-    return fs.fstatSync(fd).isCharacterDevice();
+    const stat = fs.fstatSync(fd);
+    return stat.isCharacterDevice() && !(process.platform === 'linux' && Math.floor(stat.rdev / 256) % 4096 === 1);
   } catch {
     return false;
   }
