@@ -59,5 +59,5 @@ test('isTTY: a file, /dev/null and a closed descriptor are no terminal (a pty is
     fs.closeSync(devNull);
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  expect(fdOutput(devNull).isTTY).toBe(false);
+  expect(fdOutput(987_654).isTTY).toBe(false); // no such descriptor
 });
