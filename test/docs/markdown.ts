@@ -91,7 +91,7 @@ export function linkTargets(text: string): { target: string; line: number }[] {
     .split('\n')
     .forEach((line, index) => {
       const withoutCode = line.replace(/`[^`]*`/g, '');
-      for (const m of withoutCode.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) result.push({ target: m[1], line: index + 1 });
+      for (const m of withoutCode.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) result.push({ target: m[1] ?? "", line: index + 1 });
     });
   return result;
 }
