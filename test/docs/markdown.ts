@@ -26,7 +26,7 @@ export function fencedBlocks(file: string, text: string): FencedBlock[] {
   for (let i = 0; i < lines.length; i++) {
     const open = /^(\s*)(`{3,}|~{3,})(.*)$/.exec(lines[i]);
     if (!open) continue;
-    const [, indent, fence, info] = open;
+    const [, indent = "", fence = "```", info = ""] = open;
     const body: string[] = [];
     let j = i + 1;
     while (j < lines.length && !new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`).test(lines[j])) {
@@ -36,7 +36,7 @@ export function fencedBlocks(file: string, text: string): FencedBlock[] {
     let k = i - 1;
     while (k >= 0 && lines[k].trim() === '') k--;
     const marker = k >= 0 ? /^\s*<!--\s*not run:\s*(.*?)\s*-->\s*$/.exec(lines[k]) : null;
-    blocks.push({ file, line: i + 1, lang: info.trim().split(/\s+/)[0] ?? '', body: body.join('\n'), notRun: marker?.[1] });
+    blocks.push({ file, line: i + 1, lang: (info ?? '').trim().split(/\s+/)[0] ?? '', body: body.join('\n'), notRun: marker?.[1] });
     i = j;
   }
   return blocks;
@@ -72,7 +72,7 @@ export function anchors(text: string): Set<string> {
   for (const line of prose(text).split('\n')) {
     const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!m) continue;
-    const base = m[1]
+    const base = (m[1] ?? '')
       .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
       .toLowerCase()
       .replace(/[^\p{L}\p{N}\s_-]/gu, '')
