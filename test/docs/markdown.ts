@@ -22,20 +22,21 @@ export interface FencedBlock {
 /** Every fenced code block of a markdown text, with its info string and a preceding not-run marker. */
 export function fencedBlocks(file: string, text: string): FencedBlock[] {
   const lines = text.split('\n');
+  const at = (n: number): string => at(n) ?? '';
   const blocks: FencedBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})(.*)$/.exec(lines[i]);
+    const open = /^(\s*)(`{3,}|~{3,})(.*)$/.exec(at(i));
     if (!open) continue;
-    const [, indent = "", fence = "```", info = ""] = open;
+    const [, indent = '', fence = '```', info = ''] = open;
     const body: string[] = [];
     let j = i + 1;
-    while (j < lines.length && !new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`).test(lines[j])) {
-      body.push(lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j]);
+    while (j < lines.length && !new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`).test(at(j))) {
+      body.push(at(j).startsWith(indent) ? at(j).slice(indent.length) : at(j));
       j++;
     }
     let k = i - 1;
-    while (k >= 0 && lines[k].trim() === '') k--;
-    const marker = k >= 0 ? /^\s*<!--\s*not run:\s*(.*?)\s*-->\s*$/.exec(lines[k]) : null;
+    while (k >= 0 && at(k).trim() === '') k--;
+    const marker = k >= 0 ? /^\s*<!--\s*not run:\s*(.*?)\s*-->\s*$/.exec(at(k)) : null;
     blocks.push({ file, line: i + 1, lang: (info ?? '').trim().split(/\s+/)[0] ?? '', body: body.join('\n'), notRun: marker?.[1] });
     i = j;
   }
