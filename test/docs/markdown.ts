@@ -22,7 +22,7 @@ export interface FencedBlock {
 /** Every fenced code block of a markdown text, with its info string and a preceding not-run marker. */
 export function fencedBlocks(file: string, text: string): FencedBlock[] {
   const lines = text.split('\n');
-  const at = (n: number): string => at(n) ?? '';
+  const at = (n: number): string => lines[n] ?? '';
   const blocks: FencedBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     const open = /^(\s*)(`{3,}|~{3,})(.*)$/.exec(at(i));
