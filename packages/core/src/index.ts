@@ -1,6 +1,6 @@
 export * from './contract';
 export { createContainer, type ContainerOptions } from './container';
-export { checkSinks, discoverSinks, findProjectDir, MARKER_FIELD, type DiscoveryOptions, type LoadedSink } from './discovery';
+export { checkSinks, discoverSinks, findProjectDir, MARKER_FIELD, sinkSummary, type DiscoveryOptions, type LoadedSink, type SinkSummary } from './discovery';
 export { ConfigError, ExitCode, ComfySecretsError, SinkError, errnoCode, type ErrorContext } from './errors';
 export { createFormat } from './formats';
 export { UnwritableValueError, type Format, type RenderRequest } from './formats/format';
