@@ -175,8 +175,9 @@ function standIns(summaries: readonly SinkSummary[], loadAll: () => SecretSink[]
   };
   return summaries.map((summary) => {
     // Known not to run elsewhere and to be skipped when absent: that is what having a summary means.
-    const known: Record<string | symbol, unknown> = { installedElsewhere: undefined, whenNotInstalled: undefined, present: undefined, order: undefined, dependencies: undefined, ...summary };
-    const sink = new Proxy(known, { get: (target, key) => (key in target ? target[key] : Reflect.get(real(summary), key)) }) as unknown as SecretSink;
+    const known = { installedElsewhere: undefined, whenNotInstalled: undefined, present: undefined, order: undefined, dependencies: undefined, ...summary };
+    // Own fields are plain properties (the runner reads them often); any other lookup reaches the prototype.
+    const sink = Object.setPrototypeOf(known, new Proxy({}, { get: (_target, key) => Reflect.get(real(summary), key) })) as unknown as SecretSink;
     return { sink, plugin, version };
   });
 }
