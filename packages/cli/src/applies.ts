@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { declaredRoots, type FileSystem, type SinkSummary } from '@comfy-secrets/core';
+import { declaredRoots, lstatQuietly, type FileSystem, type SinkSummary } from '@comfy-secrets/core';
 import type { CliContext } from './context';
 
 /**
@@ -29,10 +29,6 @@ export function mayApply(context: CliContext, comfyuiDir: string, owner: { uid: 
 }
 
 function exists(fs: FileSystem, file: string): boolean {
-  try {
-    fs.lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
+  // No exception for an absent name (the usual answer): its error object and stack would cost more than the lstat.
+  return lstatQuietly(fs, file) !== undefined;
 }

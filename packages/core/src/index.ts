@@ -4,7 +4,7 @@ export { checkSinks, discoverSinks, findProjectDir, MARKER_FIELD, sinkSummary, t
 export { ConfigError, ExitCode, ComfySecretsError, SinkError, errnoCode, type ErrorContext } from './errors';
 export { createFormat } from './formats';
 export { UnwritableValueError, type Format, type RenderRequest } from './formats/format';
-export { realFileSystem, type FileSystem } from './fs';
+export { lstatQuietly, realFileSystem, type FileSystem } from './fs';
 export { createLogger, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger';
 export { orderLoaded, orderSinks } from './order';
 export { declaredRoots } from './roots';
