@@ -48,9 +48,10 @@ function demoLane(rand: () => number, store: 'disk' | 'memory'): Lane {
   write(path.join(comfyuiDir, 'custom_nodes/emprops_comfy_nodes/.env'), 'HF_TOKEN=hf_FAKE_baked_into_the_image\nMY_SETTING=kept\n');
   write(path.join(comfyuiDir, 'user/__manager/config.ini'), '[default]\n; the user\'s own\nsecurity_level = weak\ngit_exe = /opt/git\n', 0o664);
   const canary = (prefix: string) => `${prefix}${randomText(rand, 24)}`;
-  const awsSecret = canary('FAKEaws');
+  // Shaped like an AWS secret key (40 characters, one '/'), handed over in emp-job-queue's _SLASH_ form.
+  const awsSecret = `FAKEaws/${randomText(rand, 32)}`;
   const secrets = { AWS_ACCESS_KEY_ID: canary('AKIAFAKE'), HF_TOKEN: canary('hf_FAKE'), CIVITAI_TOKEN: canary('civitaiFAKE'), OPENAI_API_KEY: canary('sk-FAKE') };
-  const env = { ...secrets, AWS_SECRET_ACCESS_KEY_ENCODED: Buffer.from(awsSecret).toString('base64'), CLOUD_PROVIDER: 'aws', AWS_DEFAULT_REGION: 'us-east-1', CLOUD_STORAGE_CONTAINER: 'demo-bucket', COMFYUI_MANAGER_SECURITY_LEVEL: 'normal' };
+  const env = { ...secrets, AWS_SECRET_ACCESS_KEY_ENCODED: awsSecret.replace('/', '_SLASH_'), CLOUD_PROVIDER: 'aws', AWS_DEFAULT_REGION: 'us-east-1', CLOUD_STORAGE_CONTAINER: 'demo-bucket', COMFYUI_MANAGER_SECURITY_LEVEL: 'normal' };
   return lane(`demo/${store}`, dir, comfyuiDir, store, env, [...Object.values(secrets), awsSecret], ['--no-config-nodes']);
 }
 

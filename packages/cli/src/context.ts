@@ -1,4 +1,5 @@
 import type { DiscoveryOptions, Environment, FileSystem, Redactor } from '@comfy-secrets/core';
+import type { ColourChoice } from './colour';
 import type { Output } from './fd-output';
 
 /** Everything a command may touch of the outside world, handed in by the entry point. */
@@ -22,4 +23,6 @@ export interface CliContext {
   pluginsDir?: string;
   /** Knows every secret value seen so far; everything printed passes through it. */
   redactor: Redactor;
+  /** From `NO_COLOR`, `FORCE_COLOR` and `TERM` in `env`: whether text for a person is coloured (README "Colour"). */
+  colour: ColourChoice;
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 /** Where the CLI prints: a report on stdout, messages and log lines on stderr. */
 export interface Output {
   write(text: string): void;
-  /** Whether it is a terminal: text logs there, JSON lines elsewhere. Asked only when a line is logged. */
+  /** Whether it is a terminal: text logs and colour there, JSON lines and plain text elsewhere. Asked only when something is printed. */
   readonly isTTY: boolean;
 }
 
@@ -20,9 +20,10 @@ export function fdOutput(fd: number): Output {
   let tty: boolean | undefined;
   return {
     get isTTY() {
-      // node:tty loads node:net; only a run that logs needs to know.
+      // node:tty loads node:net (about 2 ms): only a character device may be a terminal, so a pipe,
+      // a file or /dev/null, as under pm2, `docker logs` or a supervisor, is told by one fstat.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      tty ??= (require('node:tty') as typeof import('node:tty')).isatty(fd);
+      tty ??= characterDevice(fd) && (require('node:tty') as typeof import('node:tty')).isatty(fd);
       return tty;
     },
     write(text: string) {
@@ -44,6 +45,19 @@ export function fdOutput(fd: number): Output {
       }
     },
   };
+}
+
+/**
+ * Whether `fd` could be a terminal. Linux's memory devices (major 1: /dev/null, where a supervisor
+ * sends output it ignores, /dev/zero, /dev/full) are character devices but never terminals.
+ */
+function characterDevice(fd: number): boolean {
+  try {
+    const stat = fs.fstatSync(fd);
+    return stat.isCharacterDevice() && !(process.platform === 'linux' && Math.floor(stat.rdev / 256) % 4096 === 1);
+  } catch {
+    return false;
+  }
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -6,6 +6,7 @@ import { execCommand } from './commands/exec';
 import { listCommand } from './commands/list';
 import { newSinkCommand } from './commands/new-sink';
 import { checkCommand, planCommand, runCommand } from './commands/run';
+import { colourChoice, colourOn, paintMessage, painter } from './colour';
 import type { CliContext } from './context';
 import { setting } from './options';
 import { print } from './output';
@@ -37,8 +38,8 @@ export const program: Program = {
  * The one place that turns outcomes into exit codes. Errors are printed by code and message only:
  * messages never hold values, and they pass through redaction anyway.
  */
-export async function main(argv: readonly string[], io: Omit<CliContext, 'redactor'>): Promise<number> {
-  const context: CliContext = { ...io, redactor: seededRedactor(io.env) };
+export async function main(argv: readonly string[], io: Omit<CliContext, 'redactor' | 'colour'>): Promise<number> {
+  const context: CliContext = { ...io, redactor: seededRedactor(io.env), colour: colourChoice(io.env) };
   let json: boolean | undefined;
   try {
     const invocation = parseCommandLine(program, argv);
@@ -58,16 +59,17 @@ export async function main(argv: readonly string[], io: Omit<CliContext, 'redact
 
 function reportError(error: unknown, context: CliContext, json: boolean): number {
   const { redactor } = context;
+  const paint = painter(colourOn(context.colour, context.stderr));
   if (error instanceof ComfySecretsError) {
     const hint = error instanceof UsageError ? '\n(run comfy-secrets --help for usage)' : '';
-    context.stderr.write(redactor.redact(`comfy-secrets: error ${error.code}: ${error.message}${hint}\n`));
+    context.stderr.write(paintMessage(redactor.redact(`comfy-secrets: error ${error.code}: ${error.message}${hint}\n`), paint));
     if (json) print(context, true, { error: error.toJSON() }, () => '');
     return error.exitCode;
   }
   // An error we did not expect may come from a plugin's code (a throwing getter): its text is withheld
   // when it quotes a piece of a secret, and the stack is printed without it.
   const message = pluginText(error instanceof Error ? error.message : String(error), redactor, `${error instanceof Error ? error.name : 'a thrown value'} (its message quotes part of a secret, so it is not shown)`);
-  context.stderr.write(redactor.redact(`comfy-secrets: internal error: ${message}\n(set COMFY_SECRETS_LOG_LEVEL=debug for the stack)\n`));
+  context.stderr.write(paintMessage(redactor.redact(`comfy-secrets: internal error: ${message}\n(set COMFY_SECRETS_LOG_LEVEL=debug for the stack)\n`), paint));
   const frames = error instanceof Error ? stackFrames(error.stack) : undefined;
   if (setting(context.env, 'COMFY_SECRETS_LOG_LEVEL') === 'debug' && frames) context.stderr.write(`${redactor.redact(frames)}\n`);
   return ExitCode.internal;

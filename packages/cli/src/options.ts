@@ -18,6 +18,7 @@ import {
 import { mayApply } from './applies';
 import { UsageError, type OptionSpec } from './args';
 import { withConfigNodes, type WithDeclarations } from './config-nodes';
+import { colourOn, paintLogLine, painter, type Paint } from './colour';
 import type { CliContext } from './context';
 
 /** Options shared by the commands that run sinks (`run`, `plan`, `check`, `exec`). */
@@ -135,21 +136,55 @@ export function userDirectory(flags: RunFlags, context: CliContext): string | un
   return resolved;
 }
 
-export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContext, redactor: Redactor): Logger {
+export function makeLogger(flags: Pick<RunFlags, 'logLevel'>, context: CliContext, redactor: Redactor): RunLogger {
   const level = flags.logLevel ?? setting(context.env, 'COMFY_SECRETS_LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new ConfigError('BAD_OPTION', `COMFY_SECRETS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${level}')`);
   }
   const { stdout, stderr } = context;
-  return createLogger({
+  let paint: Paint | undefined | null = null;
+  const logger = createLogger({
     level: level as LogLevel,
     // Read when the first line is logged: a run that logs nothing never asks (and never loads node:tty).
     get json() {
       return !stdout.isTTY;
     },
     redactor,
-    write: (text) => stderr.write(text),
+    // The logger hands over lines it has redacted; a text line's level is coloured after that. JSON
+    // lines stay as they are whatever FORCE_COLOR says: they are for machines.
+    write: (text) => {
+      if (paint === null) paint = stdout.isTTY ? painter(colourOn(context.colour, stderr)) : undefined;
+      stderr.write(paintLogLine(text, paint));
+    },
   });
+  // A sink's failure is a line of the run report too. When the report and the log lines share the
+  // terminal, a person would read it twice: the report, which comes last and says the most, keeps it.
+  // Piped (pm2, docker logs, a log shipper) the JSON line stays: that is what those collect.
+  let held: Array<Parameters<Logger['error']>> | undefined = [];
+  return {
+    ...logger,
+    error(message, meta) {
+      if (held && meta?.sink !== undefined && meta.code !== undefined && stdout.isTTY && stderr.isTTY) held.push([message, meta]);
+      else logger.error(message, meta);
+    },
+    reported() {
+      held = undefined;
+    },
+    releaseHeld() {
+      for (const [message, meta] of held ?? []) logger.error(message, meta);
+      held = undefined;
+    },
+  };
+}
+
+/**
+ * The run's logger. On a terminal it holds the sink failures back for the report; the command calls
+ * `reported()` once the report is printed, or `releaseHeld()` when the run ended without one, so no
+ * failure goes unsaid.
+ */
+export interface RunLogger extends Logger {
+  reported(): void;
+  releaseHeld(): void;
 }
 
 export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): LoadedSink[] {
@@ -186,7 +221,7 @@ function pluginsIn(context: CliContext): string[] {
  * @param onlyWhatApplies leave unloaded the sink packages whose nodes are absent from the tree (`run`,
  * `plan`, `exec`); `check` loads and checks every one, as `list` does
  */
-export function setUpRun(flags: RunFlags, context: CliContext, onlyWhatApplies = false): { runner: Runner; logger: Logger } {
+export function setUpRun(flags: RunFlags, context: CliContext, onlyWhatApplies = false): { runner: Runner; logger: RunLogger } {
   const { redactor } = context;
   const logger = makeLogger(flags, context, redactor);
   const container = createContainer({

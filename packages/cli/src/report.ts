@@ -1,4 +1,5 @@
 import { sourceNames, type LoadedSink, type RunReport, type SinkReport, type VariableReport } from '@comfy-secrets/core';
+import type { Paint, Style } from './colour';
 
 /** The run report as a person reads it. Built only from the report, which holds no value. */
 export function formatRunReport(report: RunReport, verb: string, showVariables: boolean): string {
@@ -17,6 +18,27 @@ export function formatRunReport(report: RunReport, verb: string, showVariables: 
   const counts = Object.entries(report.counts).filter(([status, count]) => count > 0 || status === 'failed');
   lines.push(counts.map(([status, count]) => `${count} ${status}`).join(', '));
   return `${lines.join('\n')}\n`;
+}
+
+const STATUS_STYLE: Record<string, Style | readonly Style[]> = { written: 'green', 'would-write': 'cyan', unchanged: 'green', skipped: 'dim', failed: ['bold', 'red'] };
+
+/**
+ * The run report of {@link formatRunReport}, redacted, with its statuses, errors and warnings in
+ * colour. It reads the layout back rather than colouring while formatting, so that colour codes
+ * are added only after redaction and can never split a secret redaction would have found.
+ */
+export function colourRunReport(redacted: string, paint: Paint): string {
+  const lines = redacted.split('\n');
+  return lines
+    .map((line, index) => {
+      if (index === 0) return line.replace(/^comfy-secrets [a-z]+:/, (head) => paint('bold', head));
+      if (index === lines.length - 2) return line.replace(/(\d+) (written|would-write|unchanged|skipped|failed)/g, (all, count: string, status: string) => (count === '0' ? all : paint(STATUS_STYLE[status]!, all)));
+      return line
+        .replace(/^ {2}(written|would-write|unchanged|skipped|failed)\b/, (_all, status: string) => `  ${paint(STATUS_STYLE[status]!, status)}`)
+        .replace(/^( {14,})(error [A-Z0-9_]+:)/, (_all, pad: string, what: string) => `${pad}${paint('red', what)}`)
+        .replace(/^( {14,})(warning:)/, (_all, pad: string, what: string) => `${pad}${paint('yellow', what)}`);
+    })
+    .join('\n');
 }
 
 function summary(sink: SinkReport): string {

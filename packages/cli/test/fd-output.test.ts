@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { fdOutput } from '../src/fd-output';
 
 /** The descriptor of the pipe to a child's stdin, as libuv left it: non-blocking. */
@@ -42,4 +45,19 @@ test('a reader that closed the pipe ends the output quietly: no throw, later wri
 
 test('another write error is not swallowed', () => {
   expect(() => fdOutput(987654).write('x')).toThrow(/EBADF/);
+});
+
+test('isTTY: a file, /dev/null and a closed descriptor are no terminal (a pty is: test/terminal.test.ts)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-output-'));
+  const file = fs.openSync(path.join(dir, 'out'), 'w');
+  const devNull = fs.openSync('/dev/null', 'w');
+  try {
+    expect(fdOutput(file).isTTY).toBe(false);
+    expect(fdOutput(devNull).isTTY).toBe(false);
+  } finally {
+    fs.closeSync(file);
+    fs.closeSync(devNull);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  expect(fdOutput(987_654).isTTY).toBe(false); // no such descriptor
 });

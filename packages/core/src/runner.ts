@@ -213,12 +213,16 @@ export class Runner {
   }
 
   /**
-   * Every sink skipped because its node is not installed, while variables they would write are set:
+   * Every custom node's sink skipped because its node is not installed, while variables they would write are set:
    * most likely the wrong ComfyUI tree, and the container would start without its secrets.
    */
   private warnIfNothingApplied(sinks: readonly LoadedSink[], reports: readonly SinkReport[], comfyuiDir: string): void {
-    if (reports.length === 0 || reports.some((report) => report.status !== 'skipped' || !report.reason?.startsWith(NOT_INSTALLED))) return;
+    // A sink for a program (no node directory) says nothing about whether this is the right tree.
+    const nodeSinks = new Set(sinks.filter(({ sink }) => sink.nodes.length > 0).map(({ sink }) => sink.name));
+    const forNodes = reports.filter((report) => nodeSinks.has(report.name));
+    if (forNodes.length === 0 || forNodes.some((report) => report.status !== 'skipped' || !report.reason?.startsWith(NOT_INSTALLED))) return;
     for (const { sink } of sinks) {
+      if (!nodeSinks.has(sink.name)) continue;
       const set = [...new Set(Object.entries(sink.variables).flatMap(([key, spec]) => sourceNames(key, spec)))].filter((name) => this.sources.isSet(name));
       if (set.length === 0) continue;
       this.logger.warn(`no sink applies to ${comfyuiDir}, but ${set.slice(0, 3).join(', ')}${set.length > 3 ? ', …' : ''} (read by ${sink.name}) ${set.length === 1 ? 'is' : 'are'} set: ${sink.name} looked for ${sink.nodes.map((node) => `custom_nodes/${node}`).join(', ')}`, { sink: sink.name });

@@ -13,6 +13,7 @@ import {
   type SecretSink,
 } from '@comfy-secrets/core';
 import type { CliContext } from '../context';
+import type { Paint } from '../colour';
 import { print } from '../output';
 import type { CommandSpec } from '../args';
 import { defaultComfyuiDir, discoveryOptions, loadSinks, type RunFlags } from '../options';
@@ -79,7 +80,7 @@ function runAudit(flags: AuditFlags, context: CliContext): number {
   const failing = findings.filter((finding) => finding.severity === 'error').length;
   const exitCode = failing > 0 ? ExitCode.sinkFailed : ExitCode.ok;
   const document = { command: 'audit', exitCode, findings, rootfs: rootfs && { scanned: rootfs.scanned, skipped: rootfs.skipped, tooShort: rootfs.tooShort } };
-  print(context, flags.json, document, () => formatAudit(findings, rootfs));
+  print(context, flags.json, document, () => formatAudit(findings, rootfs), colourAudit);
   return exitCode;
 }
 
@@ -119,4 +120,12 @@ function formatAudit(findings: readonly AuditFinding[], rootfs: RootfsAuditResul
   const failing = findings.filter((finding) => finding.severity === 'error').length;
   lines.push(failing === 0 ? 'audit: clean' : `audit: ${failing} finding${failing === 1 ? '' : 's'}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The audit, redacted, with each finding and the verdict in colour. */
+function colourAudit(redacted: string, paint: Paint): string {
+  return redacted
+    .replace(/^FOUND\b/gm, (word) => paint(['bold', 'red'], word))
+    .replace(/^audit: clean$/m, (line) => paint('green', line))
+    .replace(/^audit: \d+ findings?$/m, (line) => paint(['bold', 'red'], line));
 }

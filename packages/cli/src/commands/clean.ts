@@ -1,5 +1,6 @@
 import { cleanRecorded, ExitCode, type CleanReport } from '@comfy-secrets/core';
 import type { CommandSpec } from '../args';
+import type { Paint } from '../colour';
 import { print } from '../output';
 import { openState } from '../lifecycle';
 import { comfyuiDir } from '../options';
@@ -28,7 +29,7 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
     // One state directory serves every tree on a machine by default: clean only the one named.
     const tree = flags.allTrees ? undefined : comfyuiDir({ comfyuiDir: flags.comfyuiDir, envFile: [], plugin: [] }, context);
     const report = cleanRecorded(context.fs, state, { force: flags.force, tree });
-    print(context, flags.json, { command: 'clean', ...report }, () => formatCleanReport(report));
+    print(context, flags.json, { command: 'clean', ...report }, () => formatCleanReport(report), colourCleanReport);
     return report.counts.kept > 0 ? ExitCode.sinkFailed : ExitCode.ok;
   },
 };
@@ -43,4 +44,11 @@ export function formatCleanReport(report: CleanReport): string {
   }
   lines.push(Object.entries(report.counts).filter(([, count]) => count > 0).map(([action, count]) => `${count} ${action}`).join(', '));
   return `${lines.join('\n')}\n${others}`;
+}
+
+/** The clean report, redacted, in colour: a kept file in yellow (it is what makes the exit code 1), a removed or restored one green. */
+export function colourCleanReport(redacted: string, paint: Paint): string {
+  return redacted
+    .replace(/^ {2}(removed|restored|kept)\b/gm, (_all, action: string) => `  ${paint(action === 'kept' ? 'yellow' : 'green', action)}`)
+    .replace(/(^|, )([1-9]\d* kept)\b/gm, (_all, head: string, kept: string) => `${head}${paint('yellow', kept)}`);
 }

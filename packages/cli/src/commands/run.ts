@@ -4,7 +4,7 @@ import { print } from '../output';
 import { currentUid, openLifecycle } from '../lifecycle';
 import type { CommandSpec } from '../args';
 import { comfyuiDir, runOptions, setUpRun, userDirectory, type RunFlags } from '../options';
-import { formatRunReport } from '../report';
+import { colourRunReport, formatRunReport } from '../report';
 
 type Mode = 'run' | 'plan' | 'check';
 
@@ -19,20 +19,26 @@ export function runSinks(mode: Mode, flags: RunFlags, context: CliContext, forEx
   const lifecycle = openLifecycle(flags, context, logger, dryRun);
   let report: RunReport;
   try {
-    // As root, files would be 0600 root's: a ComfyUI running as another user could not read them.
-    const ownerFromNodeDir = flags.owner === undefined && currentUid() === 0;
-    report = runner.run({ comfyuiDir: comfyuiDir(flags, context), userDir, dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, ownerFromNodeDir, lifecycle, roots: declaredRoots(context.env, context.fs, flags.owner) });
-  } finally {
-    // Saved even when a sink failed: the others' files were written and must be cleanable.
-    lifecycle.state?.commit();
-  }
-  if (!forExec) {
-    for (const { key, file, kind } of report.envMismatches) {
-      const what = kind === 'empty' ? `is set empty in the environment, and ${file} leaves it out` : `in the environment differs from ${file}`;
-      logger.warn(`${key} ${what}: python-dotenv's load_dotenv keeps the environment's value, so an app started with this environment sees that one; unset ${key} where the app is started, or start it with comfy-secrets exec`, { variable: key, file });
+    try {
+      // As root, files would be 0600 root's: a ComfyUI running as another user could not read them.
+      const ownerFromNodeDir = flags.owner === undefined && currentUid() === 0;
+      report = runner.run({ comfyuiDir: comfyuiDir(flags, context), userDir, dryRun, strict: flags.strict, only: flags.only, skip: flags.skip, owner: flags.owner, ownerFromNodeDir, lifecycle, roots: declaredRoots(context.env, context.fs, flags.owner) });
+    } finally {
+      // Saved even when a sink failed: the others' files were written and must be cleanable.
+      lifecycle.state?.commit();
     }
+    if (!forExec) {
+      for (const { key, file, kind } of report.envMismatches) {
+        const what = kind === 'empty' ? `is set empty in the environment, and ${file} leaves it out` : `in the environment differs from ${file}`;
+        logger.warn(`${key} ${what}: python-dotenv's load_dotenv keeps the environment's value, so an app started with this environment sees that one; unset ${key} where the app is started, or start it with comfy-secrets exec`, { variable: key, file });
+      }
+    }
+    print(context, flags.json, { command: mode, ...report }, () => formatRunReport(report, mode, mode !== 'run'), colourRunReport);
+    logger.reported();
+  } finally {
+    // No report (the run stopped on an error): the sink failures held back for it are logged after all.
+    logger.releaseHeld();
   }
-  print(context, flags.json, { command: mode, ...report }, () => formatRunReport(report, mode, mode !== 'run'));
   return { report, exitCode: report.exitCode, lifecycle };
 }
 
