@@ -1,5 +1,5 @@
 // `pnpm bench`: start-up against `node -e 0` and scale to 1,000 sinks, checked against the budget of
-// README "Performance". Run on the built CLI (`pnpm bench` builds first).
+// docs/performance.md. Run on the built CLI (`pnpm bench` builds first).
 //
 //   node bench/index.mjs            full run (≥ 21 interleaved start-up rounds, 10/100/1,000 sinks)
 //   node bench/index.mjs --smoke    reduced, for CI: prints figures, fails only if a run fails
@@ -30,7 +30,7 @@ if (only !== undefined && only !== 'startup' && only !== 'scale') fail(`--only t
 const scaleDirArg = args.indexOf('--scale-dir');
 
 // startupRatio is a regression guard, not the goal: `--check` fails only above it. The goal for a
-// restart (README "Performance") is GOAL.restartRatio, reported as met or not, never failing the run.
+// restart (docs/performance.md) is GOAL.restartRatio, reported as met or not, never failing the run.
 export const BUDGET = { startupRatio: 2.0, wall1000Ms: 1000, rss1000MiB: 150, growth: 12, defaultRssMiB: 60 };
 export const GOAL = { restartRatio: 1.5 };
 
@@ -296,7 +296,7 @@ console.log('\nBudget');
 table(['figure', 'measured', 'budget', 'verdict'], results.verdicts.map((v) => [v.figure, `${v.value ?? 'n/a'} ${v.unit}`, `≤ ${v.budget} ${v.unit}`, v.ok === null ? 'n/a' : v.ok ? 'ok' : v.goal ? 'not met (goal)' : 'OVER']));
 if (!hasRusage) console.log('(CPU time and peak RSS need /usr/bin/python3: they are read from wait4 by bench/rusage.py)');
 
-// A partial run (--only) never overwrites the full results the README quotes.
+// A partial run (--only) never overwrites the full results docs/performance.md quotes.
 const out = join(root, 'bench', smoke ? 'results.smoke.json' : only ? `results.${only}.json` : 'results.json');
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwrote ${out.slice(root.length)}`);

@@ -1,7 +1,7 @@
 // Builds every workspace package with esbuild (one pass, about a second), and the libraries' type
 // declarations with TypeScript (one program over every package, a few seconds). Type checking is `pnpm typecheck`.
 // Libraries keep their dependencies external; the CLI is one bundled file so a container start loads
-// one module instead of resolving hundreds (see README "Performance").
+// one module instead of resolving hundreds (see docs/performance.md).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -79,7 +79,7 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
   });
 }
 
-/** Figures of the last run (kills survived, values tried…), quoted by the README's Guarantees table. */
+/** Figures of the last run (kills survived, values tried…), quoted by the Guarantees table of docs/security.md. */
 export function recordFigures(suite: string, figures: Record<string, number | string>): void {
   const dir = path.join(repoRoot, 'test/reliability/last-run');
   fs.mkdirSync(dir, { recursive: true });

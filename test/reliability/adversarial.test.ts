@@ -102,7 +102,7 @@ const storeDirs: string[] = [];
  * The text of a --json report. Redaction runs over the printed text, so a short secret that also
  * occurs in the report's own text (a value `name`, or a line break and spaces) is cut out of it too
  * and the report no longer says which sink did what. Such values say nothing about the formats, so
- * the property leaves them out (see the README's Guarantees for this limit of redaction).
+ * the property leaves them out (see the Guarantees of docs/security.md for this limit of redaction).
  */
 let reportText = '';
 beforeAll(() => {
