@@ -9,11 +9,13 @@ import {
   LOG_LEVELS,
   Redactor,
   Runner,
+  type DiscoveryOptions,
   type Environment,
   type LoadedSink,
   type Logger,
   type LogLevel,
 } from '@comfy-secrets/core';
+import { mayApply } from './applies';
 import { UsageError, type OptionSpec } from './args';
 import { withConfigNodes, type WithDeclarations } from './config-nodes';
 import { colourOn, paintLogLine, painter, type Paint } from './colour';
@@ -190,11 +192,11 @@ export function loadSinks(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNo
 }
 
 /** The discovered sinks plus those a config_nodes.json declares (and which declarations a code sink shadows). */
-export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext): WithDeclarations {
+export function loadSinksAndDeclarations(flags: Pick<RunFlags, 'plugin' | 'project' | 'configNodes' | 'noConfigNodes'>, context: CliContext, applies?: DiscoveryOptions['applies']): WithDeclarations {
   const { cliDir } = context;
   const projectDir = flags.project ? path.resolve(context.cwd, flags.project) : setting(context.env, 'COMFY_SECRETS_PROJECT') ?? (cliDir === undefined ? undefined : findProjectDir(context.fs, cliDir));
   const plugins = [...pluginsIn(context), ...flags.plugin];
-  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins, bundled: context.bundledSinks, cwd: context.cwd, redactor: context.redactor }), configNodesOption(flags), context);
+  return withConfigNodes(discoverSinks({ fs: context.fs, projectDir, plugins, bundled: context.bundledSinks, cwd: context.cwd, redactor: context.redactor, applies }), configNodesOption(flags), context);
 }
 
 /**
@@ -214,8 +216,12 @@ function pluginsIn(context: CliContext): string[] {
   return names.filter((name) => !name.startsWith('.')).sort().map((name) => path.join(dir, name));
 }
 
-/** Discovery, logger and a fresh container for one run of the sink-running commands. */
-export function setUpRun(flags: RunFlags, context: CliContext): { runner: Runner; logger: RunLogger } {
+/**
+ * Discovery, logger and a fresh container for one run of the sink-running commands.
+ * @param onlyWhatApplies leave unloaded the sink packages whose nodes are absent from the tree (`run`,
+ * `plan`, `exec`); `check` loads and checks every one, as `list` does
+ */
+export function setUpRun(flags: RunFlags, context: CliContext, onlyWhatApplies = false): { runner: Runner; logger: RunLogger } {
   const { redactor } = context;
   const logger = makeLogger(flags, context, redactor);
   const container = createContainer({
@@ -226,7 +232,7 @@ export function setUpRun(flags: RunFlags, context: CliContext): { runner: Runner
     override: flags.override,
     secretsDir: flags.secretsDir,
     fs: context.fs,
-    sinks: loadSinks(flags, context),
+    sinks: loadSinksAndDeclarations(flags, context, onlyWhatApplies ? mayApply(context, comfyuiDir(flags, context), flags.owner) : undefined).sinks,
     logger,
     redactor,
   });

@@ -12,6 +12,6 @@ export * from './audit';
 // Shared ground: errors, the file system seam, the logger, the container and its tokens.
 export { createContainer, type ContainerOptions } from './container';
 export { ConfigError, ExitCode, ComfySecretsError, SinkError, errnoCode, type ErrorContext } from './errors';
-export { realFileSystem, type FileSystem } from './fs';
+export { lstatQuietly, realFileSystem, type FileSystem } from './fs';
 export { createLogger, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger';
 export { CLOCK, FS, LOGGER, REDACTOR, SINKS, SOURCES, type Clock } from './tokens';

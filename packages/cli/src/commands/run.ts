@@ -13,7 +13,7 @@ type Mode = 'run' | 'plan' | 'check';
  * @param forExec `exec` takes the keys the environment disagrees on out of its command's environment, so it does not warn about them
  */
 export function runSinks(mode: Mode, flags: RunFlags, context: CliContext, forExec = false): { report: RunReport; exitCode: number; lifecycle: Lifecycle } {
-  const { runner, logger } = setUpRun(flags, context);
+  const { runner, logger } = setUpRun(flags, context, mode !== 'check');
   const userDir = userDirectory(flags, context);
   const dryRun = mode !== 'run' || flags.dryRun === true;
   const lifecycle = openLifecycle(flags, context, logger, dryRun);

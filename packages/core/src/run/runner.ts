@@ -409,12 +409,9 @@ export class Runner {
     const dirs: string[] = [];
     for (const node of sink.nodes) {
       const dir = path.join(comfyuiDir, 'custom_nodes', node);
-      let stat;
-      try {
-        stat = this.fs.lstatSync(dir);
-      } catch {
-        continue;
-      }
+      // Without throwing for a node that is absent: an error object and its stack per absent name add up.
+      const stat = lstatQuietly(this.fs, dir);
+      if (stat === undefined) continue;
       if (stat.isSymbolicLink()) {
         throw new SinkError('UNSAFE_PATH', `custom_nodes/${node} is a symbolic link; comfy-secrets does not write through links`, { file: `custom_nodes/${node}` });
       }

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import type { SecretSink } from '../contract';
+import { isDeepStrictEqual } from 'node:util';
+import type { SecretSink, TargetRoot, Tier } from '../contract';
 import { ConfigError } from '../errors';
 import type { FileSystem } from '../fs';
 import { pluginText, type Redactor } from '../values/redact';
-import { sinkProblems } from './validate';
+import { sinkProblems, TARGET_ROOTS } from './validate';
 
 /** A sink and the package it came from, as `list` shows it. */
 export interface LoadedSink {
@@ -32,6 +33,44 @@ export interface DiscoveryOptions {
    * redacted is withheld.
    */
   redactor?: Pick<Redactor, 'quotesPiece' | 'redact'>;
+  /**
+   * Whether a sink may apply to the tree about to be run, judged from its package's marker alone (see
+   * {@link SinkSummary}). When given, a package whose marker summarises every sink it exports, none of
+   * which applies, is not loaded: its sinks are stand-ins that answer from the marker and load the
+   * module only if something asks for more. Without it (`list`, `check`, `audit`) every sink is loaded and
+   * checked. Answer `true` when unsure: a wrong `false` costs a late load, never a different run.
+   */
+  applies?: (summary: SinkSummary) => boolean;
+}
+
+/**
+ * What the runner looks at before it skips a sink whose node is absent (contract `nodes`, `present`) and
+ * what ordering and duplicate names need. A package may list one per sink in its marker,
+ * `"comfySecrets": { "sink": "./dist/index.js", "sinks": [SinkSummary…] }`, so that a run on a tree
+ * without its node does not load it. It must equal {@link sinkSummary} of each exported sink.
+ */
+export interface SinkSummary {
+  name: string;
+  nodes: string[];
+  present?: { path: string; relativeTo: Exclude<TargetRoot, 'node'> };
+  order?: Tier;
+  dependencies?: string[];
+}
+
+/**
+ * The marker summary of a sink, or `undefined` when whether it applies cannot be told from one: a sink
+ * with `installedElsewhere`, `whenNotInstalled: 'fail-when-set'`, or no `nodes` and no `present`.
+ */
+export function sinkSummary(sink: SecretSink): SinkSummary | undefined {
+  if (sink.installedElsewhere !== undefined || sink.whenNotInstalled === 'fail-when-set') return undefined;
+  if (sink.nodes.length === 0 && sink.present === undefined) return undefined;
+  return {
+    name: sink.name,
+    nodes: [...sink.nodes],
+    ...(sink.present ? { present: { path: sink.present.path, relativeTo: sink.present.relativeTo } } : {}),
+    ...(sink.order ? { order: sink.order } : {}),
+    ...(sink.dependencies ? { dependencies: [...sink.dependencies] } : {}),
+  };
 }
 
 /** The package.json field that marks a package as holding sinks: `"comfySecrets": { "sink": "./dist/index.js" }`. */
@@ -86,6 +125,10 @@ export function discoverSinks(options: DiscoveryOptions): LoadedSink[] {
     try {
       const entry = pluginEntry(fs, dir, explicit);
       if (!entry) continue;
+      if (options.applies && entry.summaries && !entry.summaries.some(options.applies)) {
+        loaded.push(...standIns(entry.summaries, () => loadSinks(fs, load, entry.file, plugin), plugin, entry.version));
+        continue;
+      }
       for (const sink of loadSinks(fs, load, entry.file, plugin)) loaded.push({ sink, plugin, version: entry.version });
     } catch (error) {
       const problem = error instanceof ConfigError ? error : new ConfigError('PLUGIN_INVALID', `${plugin}: ${String(error)}`, { plugin });
@@ -116,7 +159,30 @@ export function checkSinks(sinks: readonly unknown[], plugin = 'sinks given dire
   });
 }
 
-function pluginEntry(fs: FileSystem, dir: string, explicit: boolean): { file: string; version?: string } | undefined {
+/**
+ * Stand-ins for a package not loaded: name, nodes, present, order and dependencies come from its marker;
+ * any other field loads the module (checked as discovery checks it, and against the marker) first.
+ */
+function standIns(summaries: readonly SinkSummary[], loadAll: () => SecretSink[], plugin: string, version: string | undefined): LoadedSink[] {
+  let sinks: SecretSink[] | undefined;
+  const real = (summary: SinkSummary): SecretSink => {
+    sinks ??= loadAll();
+    const sink = sinks.find((candidate) => candidate.name === summary.name);
+    if (!sink || !isDeepStrictEqual(sinkSummary(sink), summary)) {
+      throw new ConfigError('PLUGIN_INVALID', `Plugin ${plugin}: its package.json ${MARKER_FIELD}.sinks does not match the sink '${summary.name}' its module exports`, { plugin });
+    }
+    return sink;
+  };
+  return summaries.map((summary) => {
+    // Known not to run elsewhere and to be skipped when absent: that is what having a summary means.
+    const known = { installedElsewhere: undefined, whenNotInstalled: undefined, present: undefined, order: undefined, dependencies: undefined, ...summary };
+    // Own fields are plain properties (the runner reads them often); any other lookup reaches the prototype.
+    const sink = Object.setPrototypeOf(known, new Proxy({}, { get: (_target, key) => Reflect.get(real(summary), key) })) as unknown as SecretSink;
+    return { sink, plugin, version };
+  });
+}
+
+function pluginEntry(fs: FileSystem, dir: string, explicit: boolean): { file: string; version?: string; summaries?: SinkSummary[] } | undefined {
   const manifest = readManifest(fs, path.join(dir, 'package.json'));
   if (!manifest) {
     if (!explicit) return undefined;
@@ -127,7 +193,19 @@ function pluginEntry(fs: FileSystem, dir: string, explicit: boolean): { file: st
   if (marker === undefined && !explicit) return undefined;
   const declared = typeof marker === 'object' && marker !== null && typeof (marker as { sink?: unknown }).sink === 'string' ? (marker as { sink: string }).sink : undefined;
   const main = declared ?? (typeof manifest.main === 'string' ? manifest.main : 'index.js');
-  return { file: path.resolve(dir, main), version: typeof manifest.version === 'string' ? manifest.version : undefined };
+  const listed = typeof marker === 'object' && marker !== null ? (marker as { sinks?: unknown }).sinks : undefined;
+  if (listed !== undefined && !(Array.isArray(listed) && listed.length > 0 && listed.every(isSummary))) {
+    throw new ConfigError('PLUGIN_INVALID', `${path.join(dir, 'package.json')}: ${MARKER_FIELD}.sinks must list { name, nodes, present?, order?, dependencies? } for each sink`, { file: path.join(dir, 'package.json') });
+  }
+  return { file: path.resolve(dir, main), version: typeof manifest.version === 'string' ? manifest.version : undefined, summaries: listed as SinkSummary[] | undefined };
+}
+
+function isSummary(value: unknown): value is SinkSummary {
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, nodes, present, order, dependencies } = value as Record<string, unknown>;
+  const strings = (list: unknown): list is string[] => Array.isArray(list) && list.every((item) => typeof item === 'string');
+  const presentOk = present === undefined || (typeof present === 'object' && present !== null && typeof (present as { path?: unknown }).path === 'string' && TARGET_ROOTS.includes((present as { relativeTo?: unknown }).relativeTo as string) && (present as { relativeTo?: unknown }).relativeTo !== 'node');
+  return typeof name === 'string' && strings(nodes) && nodes.every((node) => node !== '' && node !== '.' && node !== '..' && !/[\\/]/.test(node)) && presentOk && (nodes.length > 0 || present !== undefined) && (order === undefined || order === 'pre' || order === 'normal' || order === 'post') && (dependencies === undefined || strings(dependencies));
 }
 
 function loadSinks(fs: FileSystem, load: NodeJS.Require, file: string, plugin: string): SecretSink[] {

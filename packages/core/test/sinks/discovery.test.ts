@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { ConfigError } from '../../src/errors';
-import { checkSinks, discoverSinks, findProjectDir } from '../../src/sinks/discovery';
+import { checkSinks, discoverSinks, findProjectDir, sinkSummary } from '../../src/sinks/discovery';
 import { realFileSystem as fs } from '../../src/fs';
 import { testdir, thrown } from '../helpers';
 
@@ -253,5 +253,72 @@ describe('findProjectDir', () => {
 
   it('finds the committed fixture project from one of its packages', () => {
     expect(findProjectDir(fs, path.join(projectDir, 'node_modules', 'sink-array'))).toBe(projectDir);
+  });
+});
+
+describe('discoverSinks with applies (a run on one tree): packages whose nodes are absent stay unloaded', () => {
+  const summary = (name: string, nodes = ['node']) => ({ name, nodes });
+  const summarised = (name: string, sinks: unknown[]) => JSON.stringify({ name, version: '1.0.0', comfySecrets: { sink: './index.js', sinks } });
+  const none = () => false;
+
+  it('does not load a package none of whose sinks applies: a module that throws is not even run', () => {
+    const dir = project({ 'sink-throws': { 'package.json': summarised('sink-throws', [summary('absent')]), 'index.js': "throw new Error('no GPU found');" } });
+    const [loaded] = discoverSinks({ fs, cwd: dir, projectDir: dir, applies: none });
+    expect(loaded).toMatchObject({ plugin: 'sink-throws', version: '1.0.0' });
+    expect(loaded!.sink.name).toBe('absent');
+    expect(loaded!.sink.nodes).toEqual(['node']);
+    expect(loaded!.sink.installedElsewhere).toBeUndefined();
+    expect(loaded!.sink.order).toBeUndefined();
+    // Anything the marker does not hold loads the module, with discovery's error.
+    expect(thrown(() => loaded!.sink.variables)).toMatchObject({ code: 'PLUGIN_LOAD_FAILED', message: 'Plugin sink-throws: its module failed to load: no GPU found' });
+  });
+
+  it('without applies (list, check) loads and checks every package, as before', () => {
+    const dir = project({ 'sink-throws': { 'package.json': summarised('sink-throws', [summary('absent')]), 'index.js': "throw new Error('no GPU found');" } });
+    expect(thrown(() => discoverSinks({ fs, cwd: dir, projectDir: dir })).message).toBe('Plugin sink-throws: its module failed to load: no GPU found');
+  });
+
+  it('loads and checks at discovery a package one of whose sinks applies', () => {
+    const dir = project({ 'sink-broken': { 'package.json': summarised('sink-broken', [summary('broken')]), 'index.js': "module.exports = { name: 'broken', nodes: ['node'] };" } });
+    const error = thrown(() => discoverSinks({ fs, cwd: dir, projectDir: dir, applies: (entry) => entry.name === 'broken' }));
+    expect(error.message).toBe("Plugin sink-broken is not a valid sink: 'variables' must be an object of output keys");
+  });
+
+  it('a stand-in answers from the loaded sink once asked for more', () => {
+    const dir = project({ 'sink-a': { 'package.json': summarised('sink-a', [summary('a')]), 'index.js': sinkModule('a') } });
+    const [loaded] = discoverSinks({ fs, cwd: dir, projectDir: dir, applies: none });
+    expect(loaded!.sink.variables).toEqual({ HF_TOKEN: {} });
+  });
+
+  it('refuses a stand-in whose marker does not match the sink its module exports', () => {
+    const dir = project({ 'sink-a': { 'package.json': summarised('sink-a', [summary('a', ['other'])]), 'index.js': sinkModule('a') } });
+    const [loaded] = discoverSinks({ fs, cwd: dir, projectDir: dir, applies: none });
+    expect(thrown(() => loaded!.sink.format)).toMatchObject({ code: 'PLUGIN_INVALID', message: "Plugin sink-a: its package.json comfySecrets.sinks does not match the sink 'a' its module exports" });
+  });
+
+  it('still finds two sinks of one name when neither package is loaded', () => {
+    const dir = project({
+      'sink-one': { 'package.json': summarised('sink-one', [summary('shared')]), 'index.js': sinkModule('shared') },
+      'sink-two': { 'package.json': summarised('sink-two', [summary('shared')]), 'index.js': sinkModule('shared') },
+    });
+    expect(thrown(() => discoverSinks({ fs, cwd: dir, projectDir: dir, applies: none })).message).toBe("Two sinks are named 'shared': one in sink-one, one in sink-two");
+  });
+
+  it('fails PLUGIN_INVALID for a marker whose sinks field is not a list of summaries', () => {
+    for (const sinks of [[], [{ name: 'a', nodes: ['../up'] }], [{ name: 'a', nodes: [] }], [{ name: 'a', nodes: [], present: { path: 'x', relativeTo: 'node' } }], 'a']) {
+      const dir = project({ 'sink-a': { 'package.json': summarised('sink-a', sinks as unknown[]), 'index.js': sinkModule('a') } });
+      expect(thrown(() => discoverSinks({ fs, cwd: dir, projectDir: dir, applies: none }))).toMatchObject({ code: 'PLUGIN_INVALID', message: `${dir}/node_modules/sink-a/package.json: comfySecrets.sinks must list { name, nodes, present?, order?, dependencies? } for each sink` });
+    }
+  });
+});
+
+describe('sinkSummary', () => {
+  it('holds what the runner decides a skip by, and is undefined when that needs the sink itself', () => {
+    const base = { name: 'a', nodes: ['n'], variables: {} };
+    expect(sinkSummary({ ...base, order: 'pre', dependencies: ['b'], file: 'x.env' })).toEqual({ name: 'a', nodes: ['n'], order: 'pre', dependencies: ['b'] });
+    expect(sinkSummary({ ...base, nodes: [], relativeTo: 'home', present: { path: '.x', relativeTo: 'home' } })).toEqual({ name: 'a', nodes: [], present: { path: '.x', relativeTo: 'home' } });
+    expect(sinkSummary({ ...base, installedElsewhere: () => undefined })).toBeUndefined();
+    expect(sinkSummary({ ...base, whenNotInstalled: 'fail-when-set' })).toBeUndefined();
+    expect(sinkSummary({ ...base, nodes: [], relativeTo: 'home' })).toBeUndefined();
   });
 });
