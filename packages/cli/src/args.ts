@@ -1,7 +1,7 @@
 // The command line: a table of plain command objects, parsed by Node's own `util.parseArgs`, with the
 // help text rendered from the same table. parseArgs is maintained with Node and costs nothing to load;
 // the parser library used before (commander) took about a tenth of every container start to load,
-// with the child_process module it pulls in (README "Performance").
+// with the child_process module it pulls in (docs/performance.md).
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@comfy-secrets/core';
 import type { CliContext } from './context';

@@ -23,6 +23,6 @@ export interface CliContext {
   pluginsDir?: string;
   /** Knows every secret value seen so far; everything printed passes through it. */
   redactor: Redactor;
-  /** From `NO_COLOR`, `FORCE_COLOR` and `TERM` in `env`: whether text for a person is coloured (README "Colour"). */
+  /** From `NO_COLOR`, `FORCE_COLOR` and `TERM` in `env`: whether text for a person is coloured (README "CLI"). */
   colour: ColourChoice;
 }

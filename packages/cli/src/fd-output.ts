@@ -10,7 +10,7 @@ export interface Output {
 /**
  * Writes straight to a file descriptor, synchronously, as Node's own stdout and stderr do for files
  * and pipes on Linux. Touching `process.stdout` or `process.stderr` loads Node's stream modules: a
- * tenth of a start-up spent before the first byte is written (README "Performance").
+ * tenth of a start-up spent before the first byte is written (docs/performance.md).
  *
  * A reader that closed the pipe (`comfy-secrets list | head`) is its choice, not an error: the rest
  * is dropped. A descriptor a parent left non-blocking is waited on when it is full, never skipped.

@@ -37,7 +37,7 @@ start({
   bundledSinks: [
     { sink: emprops, plugin: empropsPackage.name, version: empropsPackage.version },
     { sink: manager, plugin: managerPackage.name, version: managerPackage.version },
-    // The node catalog (README "Node catalog"), but for eden_comfy_pipelines: the repository's
+    // The node catalog (docs/sinks.md "Node catalog"), but for eden_comfy_pipelines: the repository's
     // third-party example (examples/custom-sink) is a sink of that name, and the executable loads it
     // from plugins/ beside it; @comfy-secrets/sink-eden-comfy-pipelines goes there the same way.
     { sink: comfyCli, plugin: comfyCliPackage.name, version: comfyCliPackage.version },

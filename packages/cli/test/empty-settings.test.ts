@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli, tempTree } from '../../../test/helpers/cli';
 
-// An empty setting counts as unset, like every variable (README "Sources"): `COMFYUI_PATH=` in a
+// An empty setting counts as unset, like every variable (docs/cli.md "Sources and their precedence"): `COMFYUI_PATH=` in a
 // platform's form must not make the root the working directory, nor hide the defaults after it.
 const EMPROPS = 'custom_nodes/emprops_comfy_nodes';
 

@@ -31,7 +31,7 @@ export interface LoggerOptions {
  *
  * Winston is loaded on the first line at or above the level, not before: a run that logs nothing
  * (`list`, `--help`, `--log-level warn` with no warning) does not pay the tens of milliseconds its
- * modules take to load — on the critical path of every container start (README "Performance").
+ * modules take to load — on the critical path of every container start (docs/performance.md).
  */
 export function createLogger(options: LoggerOptions): Logger {
   let winston: Winston.Logger | undefined;

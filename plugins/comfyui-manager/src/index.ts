@@ -8,7 +8,7 @@ export { atLeast, codeVersion, parseVersion, projectVersion, type Version } from
  * ComfyUI-Manager reads no `.env`: it reads its own `config.ini` with configparser, section
  * `[default]`, booleans as `value.lower() == 'true'`. Which file, with which parser options, and what
  * Manager does with it at start (its migration to `user/__manager`, its defaults) depends on the
- * Manager release and on the ComfyUI it runs in: `./layout.ts` decides, README "ComfyUI-Manager" has
+ * Manager release and on the ComfyUI it runs in: `./layout.ts` decides, docs/sinks.md "ComfyUI-Manager" has
  * the table. Manager v4 is a pip package ComfyUI starts itself (`--enable-manager`): no directory
  * under custom_nodes, so `installedElsewhere` finds it through ComfyUI's manager_requirements.txt.
  */

@@ -21,7 +21,7 @@ const awsSecret = { encodings: ['base64', 'slash'], shape: /^[A-Za-z0-9+/]{40}$/
  * `load_dotenv(<node>/.env)` (python-dotenv, override=False; `nodes/emprops_asset_downloader.py` at
  * import, the savers and `utils.py`'s handlers again when a credential is missing). These are the
  * names the node reads in any commit of stakeordie/emprops_comfy_nodes, and nothing else
- * (README "emprops_custom_nodes"). The design doc calls the directory `emprops_custom_nodes`; the
+ * (docs/sinks.md "emprops_custom_nodes"). The design doc calls the directory `emprops_custom_nodes`; the
  * real repository is `emprops_comfy_nodes`. Whichever is installed gets the file.
  */
 export default defineSink({

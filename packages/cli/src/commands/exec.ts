@@ -99,7 +99,7 @@ export async function execute(command: readonly string[], flags: ExecFlags, cont
 
 /**
  * The command's environment: ours, less every key of a dotenv file just written whose value here is
- * not the file's (README "What the command inherits"). python-dotenv's `load_dotenv` does not
+ * not the file's (docs/container.md "What the command inherits"). python-dotenv's `load_dotenv` does not
  * override, so such a key would hide the file's value; without it the node reads the file. Keys are
  * removed rather than set to the file's value, so a secret that came from a file, `--secrets-dir`
  * or `-f` is not copied into the process environment of ComfyUI and of everything it starts.

@@ -393,7 +393,7 @@ export class Runner {
       report.files.push(entry);
       if ('linkPending' in result && result.linkPending === true) links.set(linkPath, { report, file: entry });
       // The report says it too; a log line is for what needs attention. A run that logs nothing also
-      // spares every container start the loading of winston (README "Performance").
+      // spares every container start the loading of winston (docs/performance.md).
       this.logger.debug(`${result.status} ${file}`, { sink: sink.name, keys });
     }
     // A deferred link of this sink that failed while its file() function waited for it has failed it already.

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { errnoCode } from '../errors';
 import type { FileSystem } from '../fs';
 
-/** The largest file comfy-secrets reads as one value: a `NAME_FILE` or a `--secrets-dir` entry (README "Sources"). */
+/** The largest file comfy-secrets reads as one value: a `NAME_FILE` or a `--secrets-dir` entry (docs/cli.md "Sources and their precedence"). */
 export const MAX_SOURCE_FILE_BYTES = 1024 * 1024;
 /** The largest `--env-file`: thousands of variables (the 1,000-sink benchmark's is 0.96 MB) fit with room to spare. */
 export const MAX_ENV_FILE_BYTES = 16 * 1024 * 1024;
