@@ -420,7 +420,7 @@ function acquireLock(fs: FileSystem, lock: string, timeoutMs: number): void {
       } catch (error) {
         if (errnoCode(error) !== 'EEXIST') throw stateError(path.dirname(lock), `is not writable (${errnoCode(error) ?? 'error'})`, error);
       }
-      const seen = readLock(fs, lock);
+      const seen = readPlain(fs, lock);
       if (seen === undefined) continue; // released meanwhile
       const holder = Number(seen.text.trim());
       if (!Number.isSafeInteger(holder) || holder <= 0 || holder === process.pid || !isAlive(holder)) {
@@ -439,23 +439,6 @@ interface SeenLock {
   text: string;
   ino: number;
   mtimeMs: number;
-}
-
-function readLock(fs: FileSystem, lock: string): SeenLock | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(lock, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw stateError(lock, `cannot be read (${errnoCode(error) ?? 'error'})`, error);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw stateError(lock, 'is not a regular file');
-    return { text: fs.readFileSync(fd, 'utf8'), ino: stat.ino, mtimeMs: stat.mtimeMs };
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /**
@@ -486,6 +469,11 @@ function breakStale(fs: FileSystem, lock: string, seen: SeenLock): void {
 
 /** Reads a file that must be a plain file (not a link); `undefined` when absent. */
 export function readPrivate(fs: FileSystem, file: string): string | undefined {
+  return readPlain(fs, file)?.text;
+}
+
+/** A plain file as one descriptor saw it: its text, and (for the lock) the inode and time that tell it from a newer one. */
+function readPlain(fs: FileSystem, file: string): SeenLock | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -494,8 +482,9 @@ export function readPrivate(fs: FileSystem, file: string): string | undefined {
     throw stateError(file, `cannot be read (${errnoCode(error) ?? 'error'})`, error);
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) throw stateError(file, 'is not a regular file');
-    return fs.readFileSync(fd, 'utf8');
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw stateError(file, 'is not a regular file');
+    return { text: fs.readFileSync(fd, 'utf8'), ino: stat.ino, mtimeMs: stat.mtimeMs };
   } finally {
     fs.closeSync(fd);
   }
