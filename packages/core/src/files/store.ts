@@ -7,7 +7,7 @@ import { Linker } from './linker';
 import { pathId } from './ids';
 import type { Logger } from '../logger';
 import type { TreeDir } from './tree';
-import { openParentForWrite, removeStaleTempFilesIn, tempNameFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
+import { openParentForWrite, previewWrite, removeStaleTempFilesIn, tempNameFor, writeFileSafely, type TempSweep, type WriteResult } from './writer';
 
 /**
  * The memory-only store: the real file lives in a 0700 directory on a memory-backed file system and
@@ -122,7 +122,6 @@ export interface MemoryWriteRequest {
   readonly content: string;
   readonly mode: number;
   readonly owner?: { uid: number; gid: number };
-  readonly dryRun?: boolean;
   /** The run's stale-temp sweep record (`WriteRequest.sweep`): the store directory is listed once per run. */
   readonly sweep?: TempSweep;
   /** `isLinked(target)`, when the caller has just asked it. */
@@ -217,12 +216,11 @@ export class MemoryStore {
   write(request: MemoryWriteRequest): WriteResult & { storedAt: string; linkPending?: boolean } {
     const storedAt = this.fileFor(request.target);
     const linked = request.linked ?? this.isLinked(request.target);
-    if (!request.dryRun) this.ensureDirectoryOnce(request.owner);
-    else if (!this.fs.existsSync(this.dir)) return { status: 'would-write', path: storedAt, storedAt };
+    this.ensureDirectoryOnce(request.owner);
     const display = request.target;
     // The link's directory first (made if missing): a tree that cannot take the link gets no file in the store.
     const root = request.root ?? existingAncestor(this.fs, request.target);
-    const dir = linked || request.dryRun === true ? undefined : openParentForWrite(this.fs, request.comfyuiDir ?? root, root, request.target, display);
+    const dir = linked ? undefined : openParentForWrite(this.fs, request.comfyuiDir ?? root, root, request.target, display);
     let handedOver = false;
     try {
       const result = writeFileSafely(this.fs, {
@@ -232,12 +230,10 @@ export class MemoryStore {
         content: request.content,
         mode: request.mode,
         owner: request.owner,
-        dryRun: request.dryRun,
         sweep: request.sweep,
         beforeWrite: request.beforeWrite,
       });
-      if (linked) return { ...result, storedAt };
-      if (request.dryRun || dir === undefined) return { ...result, status: 'would-write', storedAt };
+      if (linked || dir === undefined) return { ...result, storedAt };
       if (result.status === 'unchanged') request.beforeWrite?.(result.previous ?? request.content);
       this.linksMade += 1;
       const name = path.basename(request.target);
@@ -263,6 +259,17 @@ export class MemoryStore {
     } finally {
       if (!handedOver) dir?.close();
     }
+  }
+
+  /**
+   * What `write` would do, with nothing changed (`previewWrite`): unchanged only when the target already
+   * is our link and its store file holds the content with that mode and owner.
+   */
+  preview(request: Pick<MemoryWriteRequest, 'target' | 'content' | 'mode' | 'owner' | 'linked'>): 'unchanged' | 'would-write' {
+    const linked = request.linked ?? this.isLinked(request.target);
+    if (!linked || !this.fs.existsSync(this.dir)) return 'would-write';
+    const storedAt = this.fileFor(request.target);
+    return previewWrite(this.fs, { root: this.dir, comfyuiDir: this.dir, path: path.basename(storedAt), content: request.content, mode: request.mode, owner: request.owner });
   }
 
   /** Runs `then` once the deferred link to `target` exists (right away when none is pending). */

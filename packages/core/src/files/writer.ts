@@ -157,10 +157,7 @@ export function readTarget(fs: FileSystem, request: Pick<WriteRequest, 'root' | 
  * @throws SinkError `UNSAFE_PATH`, `NOT_A_FILE`, `READ_FAILED` or `WRITE_FAILED`
  */
 export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteResult {
-  const mode = request.mode ?? DEFAULT_MODE;
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
-    throw new SinkError('INVALID_MODE', `mode ${String(mode)} is not a file mode (0 to 0o7777)`);
-  }
+  const mode = checkedMode(request.mode);
   const target = locate(fs, request);
   try {
     const existing = inspect(target);
@@ -189,6 +186,32 @@ export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteRes
   } finally {
     target.dir.close();
   }
+}
+
+/**
+ * What `writeFileSafely` would do with `request`, decided as it decides, with nothing changed: the first
+ * half of a run (`plan`, `check`, `run --dry-run`) reports it without the writing half.
+ * @throws SinkError as `writeFileSafely` does, for what it would refuse
+ */
+export function previewWrite(fs: FileSystem, request: Omit<WriteRequest, 'dryRun' | 'sweep' | 'beforeWrite'>): 'unchanged' | 'would-write' {
+  const mode = checkedMode(request.mode);
+  const target = locate(fs, request);
+  try {
+    const existing = inspect(target);
+    const same = existing !== undefined && existing.exactText && sameIgnoringTimestamp(existing.text, request.content) && matchesMetadata(existing.stat, mode, request.owner);
+    return same ? 'unchanged' : 'would-write';
+  } finally {
+    target.dir.close();
+  }
+}
+
+/** `WriteRequest.mode`, or its default; anything but a file mode is refused before a path is looked at. */
+function checkedMode(mode: number | undefined): number {
+  const checked = mode ?? DEFAULT_MODE;
+  if (!Number.isInteger(checked) || checked < 0 || checked > 0o7777) {
+    throw new SinkError('INVALID_MODE', `mode ${String(checked)} is not a file mode (0 to 0o7777)`);
+  }
+  return checked;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { SecretSink } from '../contract';
 import { SinkError } from '../errors';
@@ -6,7 +7,7 @@ import { lstatQuietly, type FileSystem } from '../fs';
 import type { Logger } from '../logger';
 import { sha256, type RunState, type StateRecord } from './state';
 import type { Placement, Store } from '../files/store';
-import { sameIgnoringTimestamp, writeFileSafely, type LocatedTarget, type WriteRequest, type WriteResult } from '../files/writer';
+import { previewWrite, sameIgnoringTimestamp, writeFileSafely, type LocatedTarget, type WriteRequest, type WriteResult } from '../files/writer';
 
 /** What a run needs beyond the runner to make files temporary: the state it records into and the store. */
 export interface Lifecycle {
@@ -24,7 +25,8 @@ export interface TargetWrite {
   linkPath: string;
   /** Relative to the ComfyUI root, for messages. */
   file: string;
-  request: WriteRequest;
+  /** A run writes here; what it would write is `previewTarget`'s. */
+  request: Omit<WriteRequest, 'dryRun'>;
   strict?: boolean;
   /** `locateTarget(request)`, when the caller has just run it: its `lstat` of the target is not repeated. */
   located?: LocatedTarget;
@@ -43,11 +45,8 @@ export interface TargetWrite {
 export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle | undefined, write: TargetWrite): WriteResult & { store: Placement } {
   const { state, store } = lifecycle ?? {};
   const { request, file, sink } = write;
-  const dryRun = request.dryRun === true;
   const found = write.located ? write.located.found : lstatQuietly(fs, write.linkPath);
-  // Our own link is ours without a record: a recreated container keeps the tree but loses /run (the
-  // state) and /dev/shm (the store), and finds the link, now dangling, of a run it has no record of.
-  const alreadyLinked = store?.memory?.isOurLink(write.linkPath, found) ?? false;
+  const alreadyLinked = isOurLink(store, write.linkPath, found);
   // Something there that no earlier run wrote (the state has no record of it).
   if (state && found !== undefined && !alreadyLinked && state.find(write.linkPath) === undefined) {
     if (write.carriesSecret) {
@@ -58,7 +57,7 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
       logger.debug(`${file} existed before comfy-secrets ran; its previous content is kept for clean`, { sink: sink.name, file });
     }
     // Only now: a file --strict refuses is left alone, and no copy of it (a secret, maybe) is made.
-    if (!dryRun) state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format), file, comfyuiDir: request.comfyuiDir });
+    state.keepPrevious(write.linkPath, found, { merged: mergesExisting(sink.format), file, comfyuiDir: request.comfyuiDir });
   }
 
   const placement = store?.place(sink, write.carriesSecret, alreadyLinked) ?? 'disk';
@@ -66,7 +65,7 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
   // Journaled before the target (or its store file) is touched: a run killed after this is resolved
   // exactly by the next one (RunState.open), never taken for a file baked into the image.
   const beforeWrite =
-    state && !dryRun
+    state
       ? (onDisk: string) =>
           state.intend({
             path: write.linkPath,
@@ -80,16 +79,39 @@ export function writeTarget(fs: FileSystem, logger: Logger, lifecycle: Lifecycle
           })
       : undefined;
   const result = memory
-    ? memory.write({ target: write.linkPath, comfyuiDir: request.comfyuiDir, root: request.root, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, dryRun, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink, beforeWrite })
+    ? memory.write({ target: write.linkPath, comfyuiDir: request.comfyuiDir, root: request.root, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, sweep: request.sweep, linked: alreadyLinked, deferLink: write.deferLink, beforeWrite })
     : writeFileSafely(fs, { ...request, beforeWrite });
 
-  if (state && !dryRun) {
+  if (state) {
     const recordIt = () => recordWrite(state, write, result, placement);
     // A deferred link is recorded once it exists: a failed one must leave the state as it was.
     if ('linkPending' in result && result.linkPending === true) store?.memory?.afterLink(write.linkPath, recordIt);
     else recordIt();
   }
   return { ...result, store: placement };
+}
+
+/**
+ * What `writeTarget` would do, with nothing changed: where the file would go and whether it would be
+ * written. Nothing is recorded or kept, and a file that was there before is not looked into.
+ */
+export function previewTarget(fs: FileSystem, store: Store | undefined, write: Omit<TargetWrite, 'strict' | 'deferLink'>): { status: 'unchanged' | 'would-write'; store: Placement } {
+  const { request } = write;
+  const alreadyLinked = isOurLink(store, write.linkPath, write.located ? write.located.found : lstatQuietly(fs, write.linkPath));
+  const placement = store?.place(write.sink, write.carriesSecret, alreadyLinked) ?? 'disk';
+  const memory = placement === 'memory' ? store?.memory : undefined;
+  const status = memory
+    ? memory.preview({ target: write.linkPath, content: request.content, mode: request.mode ?? 0o600, owner: request.owner, linked: alreadyLinked })
+    : previewWrite(fs, request);
+  return { status, store: placement };
+}
+
+/**
+ * Our own link is ours without a record: a recreated container keeps the tree but loses /run (the
+ * state) and /dev/shm (the store), and finds the link, now dangling, of a run it has no record of.
+ */
+function isOurLink(store: Store | undefined, linkPath: string, found: Stats | undefined): boolean {
+  return store?.memory?.isOurLink(linkPath, found) ?? false;
 }
 
 /** Records a write in the state; an unchanged file whose earlier record still holds keeps that record. */
