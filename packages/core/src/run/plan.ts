@@ -326,7 +326,7 @@ function isInside(parent: string, child: string): boolean {
 }
 
 /** `COMFYUI_MANAGER_SECURITY_LEVEL (security_level)`: the variable a user sets, with the key it becomes. */
-export function variableLabel(sink: SecretSink, key: string): string {
+function variableLabel(sink: SecretSink, key: string): string {
   const from = sink.variables[key]?.from?.[0];
   return from !== undefined && from !== key ? `${from} (${key})` : key;
 }

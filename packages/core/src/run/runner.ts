@@ -18,7 +18,6 @@ import { RunView } from './view';
 
 export type { DeclaredRoot, DeclaredRoots } from '../files/roots';
 export type { EnvMismatch, ErrorReport, FileReport, FileStatus, RunOptions, RunReport, SinkReport, SinkStatus } from './types';
-export { variableLabel } from './plan';
 
 /**
  * Runs every sink in order, each down the stages once: its plan (resolve, validate, render, decide
