@@ -1,4 +1,4 @@
-import { ExitCode, pluginText, Redactor, ComfySecretsError, SECRET_NAME_PATTERN, stackFrames } from '@comfy-secrets/core';
+import { ExitCode, looksSecret, pluginText, Redactor, ComfySecretsError, stackFrames } from '@comfy-secrets/core';
 import { parseCommandLine, UsageError, type Program } from './args';
 import { auditCommand } from './commands/audit';
 import { cleanCommand } from './commands/clean';
@@ -81,8 +81,8 @@ function reportError(error: unknown, context: CliContext, json: boolean): number
  */
 function seededRedactor(env: CliContext['env']): Redactor {
   const redactor = new Redactor();
-  // COMFY_SECRETS_* are comfy-secrets' own settings (directories, modes), not secrets: treated as one,
-  // a state directory's path would withhold every message that names a file beside it.
-  for (const [name, value] of Object.entries(env)) if (value && SECRET_NAME_PATTERN.test(name) && !name.startsWith('COMFY_SECRETS_')) redactor.add(value);
+  // Not comfy-secrets' own settings (looksSecret): taken for a secret, a state directory's path would
+  // withhold every message that names a file beside it.
+  for (const [name, value] of Object.entries(env)) if (value && looksSecret(name)) redactor.add(value);
   return redactor;
 }

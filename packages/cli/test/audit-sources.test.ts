@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli, tempTree } from '../../../test/helpers/cli';
 
@@ -49,4 +50,16 @@ test('--rootfs looks for the value a secret-looking NAME_FILE points to', () => 
 
   expect(result.findings.map((finding) => [finding.kind, finding.file, finding.variable])).toEqual([['secret-in-file', '/opt/app/settings.py', 'DB_PASSWORD_FILE']]);
   expect(result.stdout + result.stderr).not.toContain(DB_PASSWORD);
+});
+
+test("comfy-secrets' own settings are not taken for secrets: in a Dockerfile, or as values to look for", () => {
+  const settings = { COMFY_SECRETS_STORE: 'memory', COMFY_SECRETS_STATE_DIR: '/run/comfy-secrets', COMFY_SECRETS_LOG_LEVEL: 'info' };
+  const dockerfile = path.join(tree.dir, 'Dockerfile.settings');
+  fs.writeFileSync(dockerfile, `FROM x\n${Object.entries(settings).map(([name, value]) => `ENV ${name}=${value}`).join('\n')}\nENV HF_TOKEN=x\n`);
+
+  const result = audit(['--dockerfile', dockerfile, '--rootfs', path.join(tree.dir, 'rootfs')], settings);
+
+  expect(result.findings.map((finding) => finding.variable)).toEqual(['HF_TOKEN']);
+  const { rootfs } = JSON.parse(result.stdout) as { rootfs: { tooShort: string[] } };
+  expect(rootfs.tooShort).toEqual([]);
 });

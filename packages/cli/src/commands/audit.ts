@@ -6,7 +6,7 @@ import {
   declaredNames,
   errnoCode,
   ExitCode,
-  SECRET_NAME_PATTERN,
+  looksSecret,
   Sources,
   type AuditFinding,
   type RootfsAuditResult,
@@ -92,7 +92,7 @@ function secretValues(sinks: readonly SecretSink[], sources: Sources): Map<strin
   for (const name of sources.names()) {
     // NAME_ENCODED and NAME_FILE are forms of NAME: lookup(NAME) decodes the one and reads the file the other names.
     const base = name.replace(/_(ENCODED|FILE)$/, '');
-    if (SECRET_NAME_PATTERN.test(name) || SECRET_NAME_PATTERN.test(base)) names.add(base);
+    if (looksSecret(name) || looksSecret(base)) names.add(base);
   }
   const values = new Map<string, string>();
   for (const name of names) {

@@ -14,6 +14,15 @@ import { TEMPLATE_REFERENCE } from '../values/variables';
 /** Names that look like they hold a secret. `*_FILE` names hold a path (Docker secrets) and are fine. */
 export const SECRET_NAME_PATTERN = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE|(^|_)AUTH($|_)|(^|_)KEY$|_ENCODED$/i;
 
+/**
+ * Whether a variable's name says it holds a secret (`SECRET_NAME_PATTERN`). comfy-secrets' own
+ * settings (`COMFY_SECRETS_STORE`, `COMFY_SECRETS_STATE_DIR`…) carry "SECRET" in the tool's name, not
+ * a secret: an image may set them, and their values are words and paths.
+ */
+export function looksSecret(name: string): boolean {
+  return !name.startsWith('COMFY_SECRETS_') && SECRET_NAME_PATTERN.test(name);
+}
+
 export const RUNTIME_ADVICE =
   "move it to the platform's runtime environment (SALAD container environment variables, vast.ai environment, docker run -e / --env-file); comfy-secrets writes it into the node's file at start";
 
@@ -132,9 +141,9 @@ export function auditDockerfile(source: string, file: string, sinks: readonly Se
     for (const { name, offset } of declaredIn(instruction)) {
       if (name.endsWith('_FILE')) continue;
       const sink = declared.get(name);
-      const looksSecret = SECRET_NAME_PATTERN.test(name);
-      if (!looksSecret && !sink) continue;
-      const secret = looksSecret || sink?.secret === true;
+      const secretName = looksSecret(name);
+      if (!secretName && !sink) continue;
+      const secret = secretName || sink?.secret === true;
       const where = kind === 'ARG' ? 'build arguments are recorded in the image history' : 'ENV is baked into the image config';
       const why = sink ? `${name} is read by sink ${sink.sink}${sink.secret ? '' : ' (not secret)'}` : `${name} looks like a secret`;
       findings.push({
