@@ -102,10 +102,9 @@ export function planSink(deps: RunDeps, sink: SecretSink, report: SinkReport, op
     const context: TargetContext = { ...treeContext(deps, options.comfyuiDir, userDir, view), nodeDir, hfTokenName: options.roots?.hfTokenName ?? 'token' };
     for (const target of chooseTargets(sink, context, deps.redactor)) {
       const spec = target.format ?? sink.format;
-      const format = createFormat(spec);
       // A format that replaces the file does not read it: the writer compares it once, before writing.
       const merges = mergesExisting(spec);
-      const claim: Claim = { sink: sink.name, label: format.label, merges, type: typeof spec === 'string' ? spec : (spec?.type ?? 'dotenv') };
+      const type = typeof spec === 'string' ? spec : (spec?.type ?? 'dotenv');
       const { request, linkPath, file } = placement(deps, sink, target, options, userDir, nodeDir);
       refuseSourceFile(file);
       const entries = entriesFor(deps, sink, target, resolved.entries, setKeys, file, report);
@@ -114,10 +113,11 @@ export function planSink(deps: RunDeps, sink: SecretSink, report: SinkReport, op
       if (plan.files.some((planned) => planned.linkPath === linkPath)) continue;
       const earlier = view.claimOf(linkPath);
       // A file that replaces another sink's would silently drop that sink's keys, run after run.
-      if (earlier && !(earlier.merges && merges && earlier.type === claim.type)) {
+      if (earlier && !(earlier.merges && merges && earlier.type === type)) {
         throw new SinkError('TARGET_CONFLICT', `${file} is also written by sink '${earlier.sink}' (${earlier.label}); two sinks can share a file only when both merge their keys into it in the same format (ini, or json with merge: true)`, { file });
       }
       const located = locateTarget(deps.fs, request);
+      const format = createFormat(spec);
       let content: string;
       try {
         const existing = merges ? (view.textOf(linkPath) ?? readTarget(deps.fs, request) ?? seedOf(deps, target, options.comfyuiDir)) : undefined;
@@ -130,7 +130,8 @@ export function planSink(deps: RunDeps, sink: SecretSink, report: SinkReport, op
         if (error instanceof SinkError && error.file === undefined) throw new SinkError(error.code, `${file}: ${error.message}`, { file, variable: error.variable });
         throw error;
       }
-      if (claim.type === 'dotenv') plan.mismatches.push(...mismatches(deps, sink, entries, resolved.entries, file));
+      if (type === 'dotenv') plan.mismatches.push(...mismatches(deps, sink, entries, resolved.entries, file));
+      const claim: Claim = { sink: sink.name, label: format.label, merges, type };
       plan.files.push({ nodeDir, linkPath, file, located, request, content, owner, claim, reason: target.reason, keys: entries.length });
     }
   }
