@@ -263,6 +263,25 @@ test('7. ComfyUI running as a non-root user (--user 1000:1000) reads its files',
   expect(found(logs(name))).toEqual([]);
 }, 120_000);
 
+test('9. comfy-secrets as root, ComfyUI dropped to the node directories\' owner (setpriv): it reads its files, and cannot list the store', async () => {
+  const name = `comfy-secrets-test-${id}-setpriv`;
+  containers.push(name);
+  ok(['run', '-d', '--name', name, '--network', 'none', ...envArgs(secretEnv), IMAGE, 'setpriv', '--reuid=1000', '--regid=1000', '--init-groups', 'python', 'main.py', '--listen', '--port', '8188']);
+  const read = await report(name);
+  expect(read.uid).toBe(1000);
+  expect(read.existed).toEqual({ 'emprops .env': true, 'manager config.ini': true });
+  expect(read.dotenv).toEqual(expectedEmprops);
+  expect(read.manager).toMatchObject({ network_mode: sha256('offline'), use_uv: sha256('True') });
+  // Root's store: traversable by the owner of its files (0711), whose files are 0600 and theirs.
+  const target = '/workspace/ComfyUI/custom_nodes/emprops_comfy_nodes/.env';
+  const stored = ok(['exec', name, 'readlink', target]).trim();
+  expect(ok(['exec', name, 'stat', '-c', '%u %a', path.posix.dirname(stored), stored]).trim().split('\n')).toEqual(['0 711', '1000 600']);
+  const listing = podman(['exec', '--user', '1000:1000', name, 'ls', path.posix.dirname(stored)]);
+  expect(listing.status).not.toBe(0);
+  expect(listing.stderr).toContain('Permission denied');
+  expect(found(logs(name))).toEqual([]);
+}, 120_000);
+
 test('8. under pm2-runtime (ecosystem.config.js): the files exist before ComfyUI starts, the report is in pm2’s logs, no secret is', async () => {
   const name = `comfy-secrets-test-${id}-pm2`;
   start(name, PM2_IMAGE);
