@@ -224,6 +224,12 @@ function pluginsIn(context: CliContext): string[] {
 export function setUpRun(flags: RunFlags, context: CliContext, onlyWhatApplies = false): { runner: Runner; logger: RunLogger } {
   const { redactor } = context;
   const logger = makeLogger(flags, context, redactor);
+  const { sinks, shadowed } = loadSinksAndDeclarations(flags, context, onlyWhatApplies ? mayApply(context, comfyuiDir(flags, context), flags.owner) : undefined);
+  // Keys a user declared for a node that a code sink serves: the run would drop them without a word.
+  for (const { node, by, unwritten } of shadowed) {
+    if (unwritten === undefined) continue;
+    logger.warn(`config_nodes.json's entry for custom_nodes/${node} is served by the code sink ${by}, which does not write ${unwritten.join(', ')}: ${unwritten.length === 1 ? 'it is' : 'they are'} not written (a code sink writes what its node reads; comfy-secrets list shows its keys)`, { sink: by });
+  }
   const container = createContainer({
     env: context.env,
     invalidUtf8: context.invalidUtf8Env,
@@ -232,7 +238,7 @@ export function setUpRun(flags: RunFlags, context: CliContext, onlyWhatApplies =
     override: flags.override,
     secretsDir: flags.secretsDir,
     fs: context.fs,
-    sinks: loadSinksAndDeclarations(flags, context, onlyWhatApplies ? mayApply(context, comfyuiDir(flags, context), flags.owner) : undefined).sinks,
+    sinks,
     logger,
     redactor,
   });

@@ -101,6 +101,18 @@ describe('comfy-secrets run: config_nodes.json', () => {
     expect(result.stdout).toContain('config-nodes:acme_pipelines');
   });
 
+  test('a run warns, by name, about keys a declaration sets that the code sink serving its node does not write', () => {
+    setUp({ custom_nodes: [{ name: 'emprops_comfy_nodes', env: { AWS_ACCESS_KEY_ID: '${AWS_ACCESS_KEY_ID}', EMPROPS_EXTRA_TOKEN: '${EXTRA}' } }] });
+    const secret = 'fake-extra-token-0001';
+    const result = runCli(['run', '--comfyui-dir', comfyui(), '--config-nodes', path.join(tree.dir, 'config_nodes.json')], { env: { AWS_ACCESS_KEY_ID: 'FAKEKEYID000000000001', EXTRA: secret } });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("config_nodes.json's entry for custom_nodes/emprops_comfy_nodes is served by the code sink emprops_custom_nodes, which does not write EMPROPS_EXTRA_TOKEN: it is not written");
+    expect(pythonDotenvValues(path.join(comfyui(), 'custom_nodes/emprops_comfy_nodes/.env'))).not.toHaveProperty('EMPROPS_EXTRA_TOKEN');
+    expect(result.stdout + result.stderr).not.toContain(secret);
+    const list = runCli(['list', '--config-nodes', path.join(tree.dir, 'config_nodes.json')]);
+    expect(list.stdout).toContain('is served by the code sink emprops_custom_nodes, which does not write EMPROPS_EXTRA_TOKEN');
+  });
+
   test('a name with a path separator is a configuration error naming file and entry, exit 2, nothing written', () => {
     setUp({ custom_nodes: [{ name: '../../etc', env: { X: '${X}' } }] });
     const file = path.join(tree.dir, 'config_nodes.json');

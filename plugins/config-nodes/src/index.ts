@@ -86,6 +86,11 @@ export interface ShadowedDeclaration {
   node: string;
   /** The code sink that serves the node instead. */
   by: string;
+  /**
+   * Keys the declaration writes and the code sink does not, so they are not written: a shipped sink
+   * writes what its node reads, and these the node does not (or reads under another name). Absent when none.
+   */
+  unwritten?: string[];
 }
 
 /**
@@ -94,18 +99,22 @@ export interface ShadowedDeclaration {
  * each list with a Set, so a thousand declarations cost a thousand lookups.
  */
 export function withDeclarations(code: readonly LoadedSink[], declared: readonly SecretSink[], plugin: string): { sinks: LoadedSink[]; shadowed: ShadowedDeclaration[] } {
-  const servedBy = new Map<string, string>();
+  const servedBy = new Map<string, SecretSink>();
   for (const { sink } of code) {
-    servedBy.set(`name:${sink.name}`, sink.name);
-    for (const node of sink.nodes) if (!servedBy.has(node)) servedBy.set(node, sink.name);
+    servedBy.set(`name:${sink.name}`, sink);
+    for (const node of sink.nodes) if (!servedBy.has(node)) servedBy.set(node, sink);
   }
   const sinks = [...code];
   const shadowed: ShadowedDeclaration[] = [];
   for (const sink of declared) {
     const node = sink.nodes[0]!;
     const by = servedBy.get(node) ?? servedBy.get(`name:${sink.name}`);
-    if (by !== undefined) shadowed.push({ name: sink.name, node, by });
-    else sinks.push({ sink, plugin });
+    if (by === undefined) {
+      sinks.push({ sink, plugin });
+      continue;
+    }
+    const unwritten = Object.keys(sink.variables).filter((key) => !Object.hasOwn(by.variables, key));
+    shadowed.push({ name: sink.name, node, by: by.name, ...(unwritten.length > 0 ? { unwritten } : {}) });
   }
   return { sinks, shadowed };
 }

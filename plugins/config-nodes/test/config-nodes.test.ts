@@ -104,7 +104,14 @@ describe('withDeclarations', () => {
     const emprops = code({ name: 'emprops_custom_nodes', nodes: ['emprops_custom_nodes', 'emprops_comfy_nodes'], variables: {} });
     const { sinks, shadowed } = withDeclarations([emprops], parse(origin), FILE);
     expect(sinks.map((loaded) => loaded.sink.name)).toEqual(['emprops_custom_nodes', 'config-nodes:eden_comfy_pipelines']);
-    expect(shadowed).toEqual([{ name: 'config-nodes:emprops_comfy_nodes', node: 'emprops_comfy_nodes', by: 'emprops_custom_nodes' }]);
+    expect(shadowed).toEqual([{ name: 'config-nodes:emprops_comfy_nodes', node: 'emprops_comfy_nodes', by: 'emprops_custom_nodes', unwritten: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION'] }]);
+  });
+
+  test('a shadowed declaration names the keys the code sink does not write, and only those', () => {
+    const emprops = code({ name: 'emprops_custom_nodes', nodes: ['emprops_comfy_nodes'], variables: { AWS_ACCESS_KEY_ID: {}, AWS_SECRET_ACCESS_KEY: {}, HF_TOKEN: {} } });
+    expect(withDeclarations([emprops], parse(origin), FILE).shadowed).toEqual([{ name: 'config-nodes:emprops_comfy_nodes', node: 'emprops_comfy_nodes', by: 'emprops_custom_nodes', unwritten: ['AWS_DEFAULT_REGION'] }]);
+    const whole = code({ ...emprops.sink, variables: { ...emprops.sink.variables, AWS_DEFAULT_REGION: {} } });
+    expect(withDeclarations([whole], parse(origin), FILE).shadowed).toEqual([{ name: 'config-nodes:emprops_comfy_nodes', node: 'emprops_comfy_nodes', by: 'emprops_custom_nodes' }]);
   });
 
   test('1,000 declarations against 1,000 code sinks: each code sink shadows exactly its node', () => {

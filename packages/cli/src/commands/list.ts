@@ -16,7 +16,7 @@ export const listCommand: CommandSpec<RunFlags> = {
     const root = comfyuiDir(flags, context);
     const applies = new Map(ordered.map(({ sink }) => [sink.name, appliesTo(context.fs, root, sink)] as const));
     // A declaration a code sink shadows is said, so nobody wonders why their config_nodes.json entry did nothing.
-    const shadowedText = shadowed.map((entry) => `shadowed: ${entry.name} (config_nodes.json) — custom_nodes/${entry.node} is served by the code sink ${entry.by}\n`).join('');
+    const shadowedText = shadowed.map((entry) => `shadowed: ${entry.name} (config_nodes.json) — custom_nodes/${entry.node} is served by the code sink ${entry.by}${entry.unwritten ? `, which does not write ${entry.unwritten.join(', ')}` : ''}\n`).join('');
     print(context, flags.json, { command: 'list', comfyuiDir: root, sinks: ordered.map((loaded) => describeSink(loaded, applies.get(loaded.sink.name))), variables: variableMap(ordered), shadowed }, () => formatSinkList(ordered, root, applies) + shadowedText);
     return 0;
   },
