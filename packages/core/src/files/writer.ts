@@ -162,7 +162,7 @@ export function writeFileSafely(fs: FileSystem, request: WriteRequest): WriteRes
   try {
     const existing = inspect(target);
     const previous = existing?.text;
-    const sameContent = existing !== undefined && existing.exactText && sameIgnoringTimestamp(existing.text, request.content);
+    const sameContent = holds(existing, request.content);
 
     if (sameContent && matchesMetadata(existing.stat, mode, request.owner)) {
       // A run killed mid-write leaves its temp file (a copy of the secrets) even when it had nothing new to say.
@@ -198,11 +198,15 @@ export function previewWrite(fs: FileSystem, request: Omit<WriteRequest, 'dryRun
   const target = locate(fs, request);
   try {
     const existing = inspect(target);
-    const same = existing !== undefined && existing.exactText && sameIgnoringTimestamp(existing.text, request.content) && matchesMetadata(existing.stat, mode, request.owner);
-    return same ? 'unchanged' : 'would-write';
+    return holds(existing, request.content) && matchesMetadata(existing.stat, mode, request.owner) ? 'unchanged' : 'would-write';
   } finally {
     target.dir.close();
   }
+}
+
+/** The file there holds `content`, apart from the header's time (bytes that are not UTF-8 never do). */
+function holds(existing: Existing | undefined, content: string): existing is Existing {
+  return existing !== undefined && existing.exactText && sameIgnoringTimestamp(existing.text, content);
 }
 
 /** `WriteRequest.mode`, or its default; anything but a file mode is refused before a path is looked at. */
